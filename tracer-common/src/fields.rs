@@ -116,11 +116,21 @@ const ETH_P_8021Q: u16 = 0x8100;
 const ETH_P_8021AD: u16 = 0x88a8;
 const IPPROTO_TCP: u8 = 6;
 /// IPv6 extension headers walked before giving up (tcpdump walks them too).
-const MAX_IPV6_EXT_HEADERS: usize = 6;
+pub const MAX_IPV6_EXT_HEADERS: u32 = 6;
 
 /// Extracts the filter fields of an Ethernet frame whose wire length is `wire_len`.
 #[inline(always)]
 pub fn extract_fields<P: PacketBytes + ?Sized>(pkt: &P, wire_len: u32) -> PacketFields {
+    extract_fields_with(pkt, wire_len, &PlainLoop)
+}
+
+/// [`extract_fields`] with the IPv6 extension-header walk run by `walker`.
+#[inline(always)]
+pub fn extract_fields_with<P: PacketBytes + ?Sized, W: Ipv6Walker>(
+    pkt: &P,
+    wire_len: u32,
+    walker: &W,
+) -> PacketFields {
     let mut f = PacketFields::EMPTY;
     f.wire_len = wire_len;
     let Some(mut ethertype) = pkt.be16_at(12) else {
@@ -138,7 +148,7 @@ pub fn extract_fields<P: PacketBytes + ?Sized>(pkt: &P, wire_len: u32) -> Packet
         l3 += 4;
         tags += 1;
     }
-    extract_network(pkt, l3, ethertype, &mut f);
+    extract_network(pkt, l3, ethertype, &mut f, walker);
     f
 }
 
@@ -153,16 +163,17 @@ pub fn extract_network_fields<P: PacketBytes + ?Sized>(
 ) -> PacketFields {
     let mut f = PacketFields::EMPTY;
     f.wire_len = wire_len;
-    extract_network(pkt, l3, ethertype, &mut f);
+    extract_network(pkt, l3, ethertype, &mut f, &PlainLoop);
     f
 }
 
 #[inline(always)]
-fn extract_network<P: PacketBytes + ?Sized>(
+fn extract_network<P: PacketBytes + ?Sized, W: Ipv6Walker>(
     pkt: &P,
     l3: usize,
     ethertype: u16,
     f: &mut PacketFields,
+    walker: &W,
 ) {
     f.l3_offset = l3 as u16;
     if ethertype == ETH_P_IP {
@@ -170,7 +181,7 @@ fn extract_network<P: PacketBytes + ?Sized>(
         extract_ipv4(pkt, l3, f);
     } else if ethertype == ETH_P_IPV6 {
         f.ip_version = 6;
-        extract_ipv6(pkt, l3, f);
+        extract_ipv6(pkt, l3, f, walker);
     }
 }
 
@@ -205,8 +216,112 @@ fn extract_ipv4<P: PacketBytes + ?Sized>(pkt: &P, l3: usize, f: &mut PacketField
     read_tcp(pkt, l4, f);
 }
 
+/// Where a walk along an IPv6 extension-header chain stands.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Ipv6Walk {
+    /// Offset of the header `nh` names.
+    pub off: u32,
+    /// The next-header value to look at.
+    pub nh: u8,
+    /// `walk::*`.
+    pub state: u8,
+    pub _pad: [u8; 2],
+}
+
+/// `Ipv6Walk::state`.
+pub mod walk {
+    /// Still walking.
+    pub const WALKING: u8 = 0;
+    /// `off` is the TCP header.
+    pub const TCP: u8 = 1;
+    /// A non-first fragment of a TCP packet: no TCP header here.
+    pub const TCP_FRAGMENT: u8 = 2;
+    /// Not TCP, or the chain could not be read.
+    pub const OTHER: u8 = 3;
+}
+
+/// Looks at one header of the chain and advances; false once the walk has ended.
 #[inline(always)]
-fn extract_ipv6<P: PacketBytes + ?Sized>(pkt: &P, l3: usize, f: &mut PacketFields) {
+pub fn ipv6_ext_step<P: PacketBytes + ?Sized>(pkt: &P, w: &mut Ipv6Walk) -> bool {
+    let off = w.off as usize;
+    match w.nh {
+        IPPROTO_TCP => {
+            w.state = walk::TCP;
+            return false;
+        }
+        // Hop-by-hop, routing, destination options: (len + 1) * 8 bytes.
+        0 | 43 | 60 => {
+            let (Some(next), Some(len)) = (pkt.u8_at(off), pkt.u8_at(off + 1)) else {
+                w.state = walk::OTHER;
+                return false;
+            };
+            w.nh = next;
+            w.off += (len as u32 + 1) * 8;
+        }
+        // Fragment: 8 bytes; a non-first fragment has no TCP header.
+        44 => {
+            let (Some(next), Some(fo)) = (pkt.u8_at(off), pkt.be16_at(off + 2)) else {
+                w.state = walk::OTHER;
+                return false;
+            };
+            if fo & 0xfff8 != 0 {
+                w.state = if next == IPPROTO_TCP {
+                    walk::TCP_FRAGMENT
+                } else {
+                    walk::OTHER
+                };
+                return false;
+            }
+            w.nh = next;
+            w.off += 8;
+        }
+        // Authentication header: (len + 2) * 4 bytes.
+        51 => {
+            let (Some(next), Some(len)) = (pkt.u8_at(off), pkt.u8_at(off + 1)) else {
+                w.state = walk::OTHER;
+                return false;
+            };
+            w.nh = next;
+            w.off += (len as u32 + 2) * 4;
+        }
+        _ => {
+            w.state = walk::OTHER;
+            return false;
+        }
+    }
+    true
+}
+
+/// Runs [`ipv6_ext_step`] until the walk ends, at most `MAX_IPV6_EXT_HEADERS + 1` times.
+/// The kernel runs the same steps from a `bpf_loop` callback instead.
+pub trait Ipv6Walker {
+    fn walk<P: PacketBytes + ?Sized>(&self, pkt: &P, w: &mut Ipv6Walk);
+}
+
+/// The plain loop, for userspace.
+pub struct PlainLoop;
+
+impl Ipv6Walker for PlainLoop {
+    #[inline(always)]
+    fn walk<P: PacketBytes + ?Sized>(&self, pkt: &P, w: &mut Ipv6Walk) {
+        let mut i = 0;
+        while i <= MAX_IPV6_EXT_HEADERS && ipv6_ext_step(pkt, w) {
+            i += 1;
+        }
+        if w.state == walk::WALKING {
+            w.state = walk::OTHER;
+        }
+    }
+}
+
+#[inline(always)]
+fn extract_ipv6<P: PacketBytes + ?Sized, W: Ipv6Walker>(
+    pkt: &P,
+    l3: usize,
+    f: &mut PacketFields,
+    walker: &W,
+) {
     let Some(first_nh) = pkt.u8_at(l3 + 6) else {
         return;
     };
@@ -219,49 +334,26 @@ fn extract_ipv6<P: PacketBytes + ?Sized>(pkt: &P, l3: usize, f: &mut PacketField
     if first_nh == IPPROTO_TCP || (first_nh == 44 && pkt.u8_at(l3 + 40) == Some(IPPROTO_TCP)) {
         f.bits |= bit::PCAP_TCP;
     }
-    let mut nh = first_nh;
-    let mut off = l3 + 40;
-    let mut i = 0;
-    while i < MAX_IPV6_EXT_HEADERS {
-        match nh {
-            IPPROTO_TCP => break,
-            // Hop-by-hop, routing, destination options: (len + 1) * 8 bytes.
-            0 | 43 | 60 => {
-                let (Some(next), Some(len)) = (pkt.u8_at(off), pkt.u8_at(off + 1)) else {
-                    return;
-                };
-                nh = next;
-                off += (len as usize + 1) * 8;
-            }
-            // Fragment: 8 bytes; a non-first fragment has no TCP header.
-            44 => {
-                let (Some(next), Some(fo)) = (pkt.u8_at(off), pkt.be16_at(off + 2)) else {
-                    return;
-                };
-                if fo & 0xfff8 != 0 {
-                    if next == IPPROTO_TCP {
-                        f.bits |= bit::TCP | bit::FRAGMENT;
-                    }
-                    return;
-                }
-                nh = next;
-                off += 8;
-            }
-            // Authentication header: (len + 2) * 4 bytes.
-            51 => {
-                let (Some(next), Some(len)) = (pkt.u8_at(off), pkt.u8_at(off + 1)) else {
-                    return;
-                };
-                nh = next;
-                off += (len as usize + 2) * 4;
-            }
-            _ => return,
+    let mut w = Ipv6Walk {
+        off: (l3 + 40) as u32,
+        nh: first_nh,
+        state: walk::WALKING,
+        _pad: [0; 2],
+    };
+    if first_nh == IPPROTO_TCP {
+        w.state = walk::TCP;
+    } else {
+        walker.walk(pkt, &mut w);
+    }
+    match w.state {
+        walk::TCP => {}
+        walk::TCP_FRAGMENT => {
+            f.bits |= bit::TCP | bit::FRAGMENT;
+            return;
         }
-        i += 1;
+        _ => return,
     }
-    if nh != IPPROTO_TCP {
-        return;
-    }
+    let off = w.off as usize;
     f.bits |= bit::TCP;
     f.l4_offset = off as u16;
     if first_nh == IPPROTO_TCP {
@@ -322,7 +414,13 @@ mod tests {
         assert_eq!(&f.saddr[..4], &[10, 0, 0, 1]);
         assert_eq!((f.sport, f.dport, f.tcp_flags), (40000, 80, 0x12));
         assert_eq!(f.l4_offset, 34);
-        for b in [bit::TCP, bit::PCAP_TCP, bit::PCAP_PORTS, bit::PCAP_TCPHDR, bit::FLAGS_CAPTURED] {
+        for b in [
+            bit::TCP,
+            bit::PCAP_TCP,
+            bit::PCAP_PORTS,
+            bit::PCAP_TCPHDR,
+            bit::FLAGS_CAPTURED,
+        ] {
             assert!(f.has(b));
         }
     }

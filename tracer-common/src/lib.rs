@@ -7,7 +7,9 @@
 pub mod fields;
 pub mod filter;
 
-pub use fields::{extract_fields, extract_network_fields, PacketBytes, PacketFields};
+pub use fields::{
+    extract_fields, extract_fields_with, extract_network_fields, PacketBytes, PacketFields,
+};
 pub use filter::{FilterInsn, FilterOp};
 
 /// Stable record kinds, found in the first two bytes of every ring record.

@@ -1,4 +1,454 @@
+//! Kernel side of tracer: an XDP program (ingress) and a TC classifier (egress, or ingress
+//! where XDP cannot attach) that parse Ethernet/802.1Q, IPv4/IPv6 and TCP, decide the user's
+//! filter, and push `PacketRecordHeader` + frame bytes into a per-CPU ring buffer.
+//!
+//! Every packet the filter accepts is either delivered or counted as lost in `COUNTERS`.
+//! Programs never change a packet's fate: XDP returns XDP_PASS, TC returns TC_ACT_UNSPEC
+//! (TCX_NEXT), so programs attached after ours still run.
 #![no_std]
 #![no_main]
+
+use core::ffi::c_void;
+
+use aya_ebpf::{
+    bindings::xdp_action,
+    btf_maps::{Array, ArrayOfMaps, PerCpuArray, RingBuf},
+    helpers::generated::{
+        bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_skb_load_bytes,
+        bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
+    },
+    macros::{btf_map, classifier, xdp},
+    programs::{TcContext, XdpContext},
+};
+use aya_log_ebpf::warn;
+use tracer_common::{
+    counter, direction, extract_fields_with,
+    fields::{bit, ipv6_ext_step, walk, Ipv6Walk, Ipv6Walker, PacketBytes, MAX_IPV6_EXT_HEADERS},
+    filter::{eval_insn, next_pc, ACCEPT, MAX_FILTER_INSNS, REJECT},
+    Config, FilterInsn, PacketFields, PacketRecordHeader, MAX_RINGS, RECORD_FLAG_VLAN_OFFLOADED,
+    RECORD_VERSION,
+};
+
+/// Settings written by the loader before attaching.
+#[btf_map]
+static CONFIG: Array<Config, 1> = Array::new();
+
+/// The compiled filter (`Config::filter_len` valid entries).
+#[btf_map]
+static FILTER: Array<FilterInsn, { MAX_FILTER_INSNS as usize }> = Array::new();
+
+/// Per-CPU counters, indexed by `tracer_common::counter::*`.
+#[btf_map]
+static COUNTERS: PerCpuArray<u64, { counter::COUNT as usize }> = PerCpuArray::new();
+
+/// One ring buffer per CPU, created and inserted by the loader at the size it chose (`-B`);
+/// the inner definition here is only the template the kernel checks them against.
+#[btf_map]
+static RINGS: ArrayOfMaps<RingBuf<u8, 4096>, { MAX_RINGS as usize }> = ArrayOfMaps::new();
+
+const TC_ACT_UNSPEC: i32 = -1;
+const HEADER_LEN: usize = core::mem::size_of::<PacketRecordHeader>();
+
+#[inline(always)]
+fn count(idx: u32) {
+    if let Some(c) = COUNTERS.get_ptr_mut(idx) {
+        // SAFETY: per-CPU slot, only this CPU writes it while the program runs.
+        unsafe { *c += 1 };
+    }
+}
+
+/// Frame bytes copied up front for parsing: enough for Ethernet + two VLAN tags + IPv6 +
+/// common extension headers + TCP. Reads past it go through the load helpers.
+const WINDOW: usize = 256;
+
+/// Per-CPU parse buffer; the slack past WINDOW lets a masked offset read up to 16 bytes.
+#[repr(C)]
+pub struct Window {
+    bytes: [u8; WINDOW + 64],
+}
+
+#[btf_map]
+static SCRATCH: PerCpuArray<Window, 1> = PerCpuArray::new();
+
+/// Reads of one frame, from the copied window only: headers past the first WINDOW bytes are
+/// not parsed in the kernel (such a packet is not recognised as TCP).
+struct FrameBytes<'a> {
+    window: &'a Window,
+    /// Bytes of the window that hold frame data.
+    copied: usize,
+}
+
+impl PacketBytes for FrameBytes<'_> {
+    #[inline(always)]
+    fn u8_at(&self, off: usize) -> Option<u8> {
+        if off >= self.copied {
+            return None;
+        }
+        Some(self.window.bytes[off & (WINDOW - 1)])
+    }
+
+    #[inline(always)]
+    fn be16_at(&self, off: usize) -> Option<u16> {
+        if off + 2 > self.copied {
+            return None;
+        }
+        let i = off & (WINDOW - 1);
+        Some(u16::from_be_bytes([
+            self.window.bytes[i],
+            self.window.bytes[i + 1],
+        ]))
+    }
+
+    #[inline(always)]
+    fn bytes_at<const N: usize>(&self, off: usize) -> Option<[u8; N]> {
+        if off + N > self.copied {
+            return None;
+        }
+        let i = off & (WINDOW - 1);
+        let mut out = [0u8; N];
+        let mut k = 0;
+        while k < N {
+            out[k] = self.window.bytes[i + k];
+            k += 1;
+        }
+        Some(out)
+    }
+}
+
+/// Context of the IPv6 extension-header walk run by `bpf_loop`.
+#[repr(C)]
+struct WalkRun {
+    walk: Ipv6Walk,
+    copied: u32,
+}
+
+/// One step of the walk (shared with userspace: `ipv6_ext_step`). Returns 1 to stop.
+unsafe extern "C" fn ipv6_walk_step(_index: u32, ctx: *mut c_void) -> i64 {
+    // SAFETY: bpf_loop hands back the pointer we gave it: a WalkRun on our stack.
+    let run = unsafe { &mut *(ctx as *mut WalkRun) };
+    let Some(window) = SCRATCH.get(0) else {
+        run.walk.state = walk::OTHER;
+        return 1;
+    };
+    let frame = FrameBytes {
+        window,
+        copied: run.copied as usize,
+    };
+    if ipv6_ext_step(&frame, &mut run.walk) {
+        0
+    } else {
+        1
+    }
+}
+
+/// Runs the IPv6 extension-header walk with `bpf_loop`, so the verifier checks one step
+/// instead of every path through an unrolled chain.
+struct BpfLoopWalker {
+    copied: u32,
+}
+
+impl Ipv6Walker for BpfLoopWalker {
+    #[inline(always)]
+    fn walk<P: PacketBytes + ?Sized>(&self, _pkt: &P, w: &mut Ipv6Walk) {
+        let mut run = WalkRun {
+            walk: *w,
+            copied: self.copied,
+        };
+        // SAFETY: the callback only touches `run` through the pointer, within this call.
+        unsafe {
+            bpf_loop(
+                MAX_IPV6_EXT_HEADERS + 1,
+                ipv6_walk_step as *mut c_void,
+                &mut run as *mut WalkRun as *mut c_void,
+                0,
+            )
+        };
+        *w = run.walk;
+        if w.state == walk::WALKING {
+            w.state = walk::OTHER;
+        }
+    }
+}
+
+/// State of one filter run, shared with the `bpf_loop` callback through its context pointer.
+#[repr(C)]
+struct FilterRun {
+    fields: PacketFields,
+    pc: u32,
+    verdict: u32,
+}
+
+/// One step of the filter: evaluate instruction `pc`, follow its jump. Returns 1 to stop.
+unsafe extern "C" fn filter_step(_index: u32, ctx: *mut c_void) -> i64 {
+    // SAFETY: bpf_loop hands back the pointer we gave it: a FilterRun on our stack.
+    let run = unsafe { &mut *(ctx as *mut FilterRun) };
+    let Some(insn) = FILTER.get(run.pc) else {
+        run.verdict = REJECT as u32;
+        return 1;
+    };
+    let next = match eval_insn(insn, &run.fields) {
+        Ok(r) => next_pc(insn, r),
+        Err(_) => REJECT,
+    };
+    if next == ACCEPT || next == REJECT {
+        run.verdict = next as u32;
+        return 1;
+    }
+    if next as u32 <= run.pc {
+        // Jumps only go forward; anything else is a loader bug.
+        run.verdict = REJECT as u32;
+        return 1;
+    }
+    run.pc = next as u32;
+    0
+}
+
+#[inline(always)]
+fn filter_accepts(fields: &PacketFields, filter_len: u32) -> bool {
+    if filter_len == 0 {
+        return true;
+    }
+    let mut run = FilterRun {
+        fields: *fields,
+        pc: 0,
+        verdict: REJECT as u32,
+    };
+    let n = if filter_len > MAX_FILTER_INSNS {
+        MAX_FILTER_INSNS
+    } else {
+        filter_len
+    };
+    // SAFETY: the callback only touches `run` through the pointer, within this call.
+    unsafe {
+        bpf_loop(
+            n,
+            filter_step as *mut c_void,
+            &mut run as *mut FilterRun as *mut c_void,
+            0,
+        )
+    };
+    run.verdict == ACCEPT as u32
+}
+
+/// Where the frame bytes of a record come from.
+trait FrameSource {
+    /// Copies `len` frame bytes from offset 0 into `dst`; `len <= dst.len()`.
+    fn copy(&self, dst: *mut u8, len: u32) -> i64;
+    /// Reports a CPU without a ring (a loader bug: it creates one per possible CPU).
+    fn warn_no_ring(&self, cpu: u32);
+}
+
+struct Xdp<'a>(&'a XdpContext);
+struct Tc<'a>(&'a TcContext);
+
+impl FrameSource for Xdp<'_> {
+    #[inline(always)]
+    fn copy(&self, dst: *mut u8, len: u32) -> i64 {
+        // SAFETY: dst points into a ring reservation of at least `len` bytes.
+        unsafe { bpf_xdp_load_bytes(self.0.ctx, 0, dst as *mut c_void, len) }
+    }
+
+    fn warn_no_ring(&self, cpu: u32) {
+        warn!(self.0, "no ring buffer for cpu {}: record lost", cpu);
+    }
+}
+
+impl FrameSource for Tc<'_> {
+    #[inline(always)]
+    fn copy(&self, dst: *mut u8, len: u32) -> i64 {
+        // SAFETY: dst points into a ring reservation of at least `len` bytes.
+        unsafe { bpf_skb_load_bytes(self.0.skb.skb as *const c_void, 0, dst as *mut c_void, len) }
+    }
+
+    fn warn_no_ring(&self, cpu: u32) {
+        warn!(self.0, "no ring buffer for cpu {}: record lost", cpu);
+    }
+}
+
+/// `len` (known to be in `[1, MAX]`, MAX a power of two) in a form the verifier can see is in
+/// `[1, MAX]`, as helper length arguments must be. The mask does it; black_box keeps LLVM
+/// from proving the mask redundant and dropping it (or passing an unclamped copy instead).
+#[inline(always)]
+fn bounded_len<const MAX: usize>(len: u32) -> u32 {
+    (core::hint::black_box(len).wrapping_sub(1) & (MAX as u32 - 1)) + 1
+}
+
+/// Reserves a `HEADER_LEN + TIER` slot, fills it, submits it. `caplen <= TIER` is checked
+/// here again so the verifier sees the bound on the copy length.
+#[inline(always)]
+fn emit<const TIER: usize, S: FrameSource>(
+    ring: &RingBuf<u8, 4096>,
+    src: &S,
+    hdr: &PacketRecordHeader,
+    caplen: u32,
+) {
+    let Some(mut slot) = ring.reserve_bytes(HEADER_LEN + TIER, 0) else {
+        count(counter::RING_FULL);
+        return;
+    };
+    let len = bounded_len::<TIER>(caplen);
+    // SAFETY: the slot is HEADER_LEN + TIER bytes; the header goes first.
+    unsafe { core::ptr::write_unaligned(slot.as_mut_ptr() as *mut PacketRecordHeader, *hdr) };
+    // SAFETY: HEADER_LEN + len <= HEADER_LEN + TIER.
+    let dst = unsafe { slot.as_mut_ptr().add(HEADER_LEN) };
+    if src.copy(dst, len) < 0 {
+        slot.discard(0);
+        count(counter::COPY_FAILED);
+        return;
+    }
+    slot.submit(0);
+    count(counter::SUBMITTED);
+}
+
+/// The common path: copy the head of the frame, parse, filter, reserve, copy the frame.
+#[inline(always)]
+fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader) {
+    count(counter::SEEN);
+    let Some(window) = SCRATCH.get_ptr_mut(0) else {
+        return;
+    };
+    let mut copied = hdr.wire_len;
+    if copied > WINDOW as u32 {
+        copied = WINDOW as u32;
+    }
+    if copied == 0 {
+        return;
+    }
+    let copied = bounded_len::<WINDOW>(copied);
+    // SAFETY: the window buffer is WINDOW + 64 bytes and copied <= WINDOW.
+    if src.copy(unsafe { (*window).bytes.as_mut_ptr() }, copied) < 0 {
+        return;
+    }
+    let frame = FrameBytes {
+        // SAFETY: per-CPU map value, valid for the program run.
+        window: unsafe { &*window },
+        copied: copied as usize,
+    };
+    let fields = extract_fields_with(&frame, hdr.wire_len, &BpfLoopWalker { copied });
+    if !fields.has(bit::TCP) {
+        return;
+    }
+    count(counter::TCP);
+    let Some(cfg) = CONFIG.get(0) else {
+        return;
+    };
+    if !filter_accepts(&fields, cfg.filter_len) {
+        return;
+    }
+    count(counter::MATCHED);
+
+    let mut caplen = hdr.wire_len;
+    if caplen > cfg.snaplen {
+        caplen = cfg.snaplen;
+    }
+    if caplen > tracer_common::MAX_CAPTURE {
+        caplen = tracer_common::MAX_CAPTURE;
+        count(counter::CUT_TO_MAX);
+    }
+    if caplen == 0 {
+        // A snaplen of 0 never reaches the kernel (userspace maps it to 262144).
+        return;
+    }
+    hdr.cap_len = caplen;
+
+    // SAFETY: plain helper call.
+    let cpu = unsafe { bpf_get_smp_processor_id() };
+    let nr = if cfg.nr_rings == 0 { 1 } else { cfg.nr_rings };
+    let Some(ring) = RINGS.get(cpu % nr) else {
+        count(counter::NO_RING);
+        src.warn_no_ring(cpu);
+        return;
+    };
+    // The verifier needs a constant reservation size: pick the smallest tier that fits.
+    if caplen <= 128 {
+        emit::<128, S>(ring, src, &hdr, caplen)
+    } else if caplen <= 256 {
+        emit::<256, S>(ring, src, &hdr, caplen)
+    } else if caplen <= 512 {
+        emit::<512, S>(ring, src, &hdr, caplen)
+    } else if caplen <= 1024 {
+        emit::<1024, S>(ring, src, &hdr, caplen)
+    } else if caplen <= 2048 {
+        emit::<2048, S>(ring, src, &hdr, caplen)
+    } else if caplen <= 4096 {
+        emit::<4096, S>(ring, src, &hdr, caplen)
+    } else {
+        emit::<65536, S>(ring, src, &hdr, caplen)
+    }
+}
+
+#[inline(always)]
+fn new_header(ifindex: u32, wire_len: u32, dir: u8) -> PacketRecordHeader {
+    PacketRecordHeader {
+        kind: tracer_common::kind::PACKET,
+        version: RECORD_VERSION,
+        ifindex,
+        // SAFETY: plain helper call.
+        timestamp_ns: unsafe { bpf_ktime_get_ns() },
+        wire_len,
+        cap_len: 0,
+        direction: dir,
+        flags: 0,
+        vlan_tci: 0,
+        vlan_proto: 0,
+        _pad: [0; 2],
+    }
+}
+
+/// Ingress: every received frame, before the stack sees it (generic mode on `lo`).
+#[xdp(frags)]
+pub fn tracer_xdp(ctx: XdpContext) -> u32 {
+    // SAFETY: plain helper call on our context.
+    let wire_len = unsafe { bpf_xdp_get_buff_len(ctx.ctx) } as u32;
+    // SAFETY: reading the context's ingress_ifindex field.
+    let ifindex = unsafe { (*ctx.ctx).ingress_ifindex };
+    let hdr = new_header(ifindex, wire_len, direction::IN);
+    capture(&Xdp(&ctx), hdr);
+    xdp_action::XDP_PASS
+}
+
+#[inline(always)]
+fn tc_capture(ctx: &TcContext, dir: u8) {
+    let skb = ctx.skb.skb;
+    // SAFETY: reading fields of our own __sk_buff context.
+    let (len, ifindex, vlan_present, vlan_tci, vlan_proto) = unsafe {
+        (
+            (*skb).len,
+            (*skb).ifindex,
+            (*skb).vlan_present,
+            (*skb).vlan_tci,
+            (*skb).vlan_proto,
+        )
+    };
+    let mut hdr = new_header(ifindex, len, dir);
+    if vlan_present != 0 {
+        hdr.flags |= RECORD_FLAG_VLAN_OFFLOADED;
+        hdr.vlan_tci = vlan_tci as u16;
+        hdr.vlan_proto = u16::from_be(vlan_proto as u16);
+    }
+    capture(&Tc(ctx), hdr);
+}
+
+/// Egress: every frame the interface sends (TCX link, clsact as a fallback).
+#[classifier]
+pub fn tracer_tc_egress(ctx: TcContext) -> i32 {
+    tc_capture(&ctx, direction::OUT);
+    TC_ACT_UNSPEC
+}
+
+/// Ingress through TC, for interfaces where XDP cannot attach (another XDP program owns it).
+#[classifier]
+pub fn tracer_tc_ingress(ctx: TcContext) -> i32 {
+    tc_capture(&ctx, direction::IN);
+    TC_ACT_UNSPEC
+}
+
+#[cfg(not(test))]
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[unsafe(link_section = "license")]
+#[unsafe(no_mangle)]
+static LICENSE: [u8; 13] = *b"Dual MIT/GPL\0";

@@ -5,7 +5,10 @@
 //! files; both produce [`packet::Packet`]s that [`filter`] selects and [`print`] turns into
 //! tcpdump's lines.
 
+pub mod cli;
 pub mod filter;
+pub mod live;
 pub mod packet;
 pub mod pcap;
 pub mod print;
+pub mod run;

@@ -1,1 +1,28 @@
-fn main() {}
+//! `tracer`: tcpdump for TCP, with the work done in the kernel.
+use std::process::ExitCode;
+
+use tracer::{cli::Args, run};
+
+fn main() -> ExitCode {
+    let args = Args::parse_or_exit();
+    if args.list_interfaces {
+        run::list_interfaces();
+        return ExitCode::SUCCESS;
+    }
+    let result = if args.read.is_some() {
+        run::offline(&args)
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(run::live(&args)))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tracer: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -38,7 +38,23 @@ impl Printer {
     }
 
     /// Appends the full text tcpdump prints for `pkt` (newline included) to `out`.
-    pub fn print(&mut self, _pkt: &Packet, _out: &mut Vec<u8>) {
-        unimplemented!("printer")
+    pub fn print(&mut self, pkt: &Packet, out: &mut Vec<u8>) {
+        // Interim: a debug line until the tcpdump printer lands.
+        use std::io::Write;
+        let f = tracer_common::extract_fields(pkt.data, pkt.wire_len);
+        let _ = writeln!(
+            out,
+            "{}.{:09} {:?} len {} cap {} {}:{} > {}:{} flags {:#04x}",
+            pkt.ts.sec,
+            pkt.ts.nsec,
+            pkt.link,
+            pkt.wire_len,
+            pkt.data.len(),
+            f.saddr[3],
+            f.sport,
+            f.daddr[3],
+            f.dport,
+            f.tcp_flags
+        );
     }
 }

@@ -1,0 +1,223 @@
+//! Command line: tcpdump's flags, spelled and counted as tcpdump spells and counts them.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, ValueEnum};
+
+use crate::{live::Direction, print::PrintOptions};
+
+/// tcpdump's default snapshot length (`-s 0` means this too).
+pub const DEFAULT_SNAPLEN: u32 = 262_144;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "tracer",
+    version,
+    about = "A kernel-accelerated TCP tracer that prints what tcpdump prints.",
+    after_help = "Examples:\n  tracer -i eth0 -nn port 80\n  tracer -i any -v 'tcp[tcpflags] & tcp-syn != 0'\n  tracer -i lo -w trace.pcap port 43981\n  tracer -r trace.pcap -X host 10.0.0.1"
+)]
+pub struct Args {
+    /// Interface to capture on (repeatable; `any` for every up interface).
+    /// Default: the first up, non-loopback interface, like tcpdump.
+    #[arg(short = 'i', value_name = "IFACE", action = ArgAction::Append)]
+    pub interfaces: Vec<String>,
+
+    /// Don't resolve host names (-nn: nor port names).
+    #[arg(short = 'n', action = ArgAction::Count)]
+    pub numeric: u8,
+
+    /// Exit after this many packets.
+    #[arg(short = 'c', value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Bytes of each packet to keep (0: 262144).
+    #[arg(short = 's', value_name = "SNAPLEN")]
+    pub snaplen: Option<u32>,
+
+    /// Line-buffered output: flush after every packet.
+    #[arg(short = 'l')]
+    pub line_buffered: bool,
+
+    /// Verbose: the IP header line, checksums (-vv, -vvv: more).
+    #[arg(short = 'v', action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Hex dump of each packet from the IP header (-xx: from the link header).
+    #[arg(short = 'x', action = ArgAction::Count)]
+    pub hex: u8,
+
+    /// Hex and ASCII dump (-XX: from the link header).
+    #[arg(short = 'X', action = ArgAction::Count)]
+    pub hex_ascii: u8,
+
+    /// ASCII dump of each packet.
+    #[arg(short = 'A')]
+    pub ascii: bool,
+
+    /// Absolute TCP sequence numbers.
+    #[arg(short = 'S')]
+    pub absolute_seq: bool,
+
+    /// Quiet: less protocol information.
+    #[arg(short = 'q')]
+    pub quiet: bool,
+
+    /// Print the link-level header.
+    #[arg(short = 'e')]
+    pub link_header: bool,
+
+    /// Timestamps: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first.
+    #[arg(short = 't', action = ArgAction::Count)]
+    pub timestamp: u8,
+
+    /// Read packets from a pcap or pcapng file (`-` for stdin).
+    #[arg(short = 'r', value_name = "FILE")]
+    pub read: Option<PathBuf>,
+
+    /// Write packets to a capture file instead of printing them (`-` for stdout).
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Write pcapng instead of pcap (also chosen by a `.pcapng` file name).
+    #[arg(long)]
+    pub pcapng: bool,
+
+    /// Print packets even while writing them with -w.
+    #[arg(long)]
+    pub print: bool,
+
+    /// With -w: flush the file after every packet.
+    #[arg(short = 'U')]
+    pub packet_buffered: bool,
+
+    /// Direction to capture.
+    #[arg(short = 'Q', value_name = "DIRECTION", value_enum)]
+    pub direction: Option<DirectionArg>,
+
+    /// Ring buffer size per CPU, in KiB (rounded up to a power of two).
+    #[arg(short = 'B', value_name = "KiB", value_parser = clap::value_parser!(u32).range(4..=1_048_576))]
+    pub buffer_kib: Option<u32>,
+
+    /// List the interfaces tracer can capture on, and exit.
+    #[arg(short = 'D', long = "list-interfaces")]
+    pub list_interfaces: bool,
+
+    /// Filter expression (pcap-filter syntax), e.g. `port 80 and host 10.0.0.1`.
+    #[arg(value_name = "EXPRESSION", num_args = 0.., allow_hyphen_values = false)]
+    pub expression: Vec<String>,
+}
+
+/// `-Q` values.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    In,
+    Out,
+    Inout,
+}
+
+impl Args {
+    /// Parses the process arguments. Bad flags give one line (`tracer: ...`) and exit 1;
+    /// `--help`/`--version` print as usual and exit 0.
+    pub fn parse_or_exit() -> Args {
+        match Args::try_parse() {
+            Ok(a) => a,
+            Err(e) => {
+                use clap::error::ErrorKind;
+                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                    let _ = e.print();
+                    std::process::exit(0);
+                }
+                eprintln!("tracer: {} (see tracer --help)", one_line(&e.to_string()));
+                std::process::exit(1);
+            }
+        }
+    }
+
+    pub fn print_options(&self) -> PrintOptions {
+        PrintOptions {
+            numeric: self.numeric,
+            verbose: self.verbose,
+            hex: self.hex,
+            hex_ascii: self.hex_ascii,
+            ascii: self.ascii,
+            absolute_seq: self.absolute_seq,
+            quiet: self.quiet,
+            link_header: self.link_header,
+            timestamp: self.timestamp,
+        }
+    }
+
+    pub fn snaplen(&self) -> u32 {
+        match self.snaplen {
+            None | Some(0) => DEFAULT_SNAPLEN,
+            Some(n) => n,
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        match self.direction {
+            None | Some(DirectionArg::Inout) => Direction::InOut,
+            Some(DirectionArg::In) => Direction::In,
+            Some(DirectionArg::Out) => Direction::Out,
+        }
+    }
+
+    /// The filter expression as tcpdump sees it: the words joined by spaces.
+    pub fn filter_text(&self) -> String {
+        self.expression.join(" ")
+    }
+}
+
+/// The first line of a clap error, without its `error: ` prefix.
+fn one_line(s: &str) -> String {
+    let first = s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s);
+    first.trim_start_matches("error: ").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("tracer").chain(v.iter().copied()))
+    }
+
+    #[test]
+    fn tcpdump_style_flags_count_and_cluster() {
+        let a = parse(&["-nnvvX", "-i", "lo", "-c", "5", "port", "43981"]).unwrap();
+        assert_eq!((a.numeric, a.verbose, a.hex_ascii), (2, 2, 1));
+        assert_eq!(a.interfaces, vec!["lo"]);
+        assert_eq!(a.count, Some(5));
+        assert_eq!(a.filter_text(), "port 43981");
+    }
+
+    #[test]
+    fn flags_after_the_expression_still_count() {
+        let a = parse(&["port", "80", "-nn", "-tttt"]).unwrap();
+        assert_eq!((a.numeric, a.timestamp), (2, 4));
+        assert_eq!(a.filter_text(), "port 80");
+    }
+
+    #[test]
+    fn snaplen_zero_means_default() {
+        assert_eq!(parse(&["-s", "0"]).unwrap().snaplen(), DEFAULT_SNAPLEN);
+        assert_eq!(parse(&["-s", "96"]).unwrap().snaplen(), 96);
+    }
+
+    #[test]
+    fn bad_flags_are_one_line_errors() {
+        let e = parse(&["-Z"]).unwrap_err();
+        let line = one_line(&e.to_string());
+        assert!(line.contains("-Z"), "{line}");
+        assert!(!line.contains('\n'));
+        assert!(parse(&["-c", "0"]).is_err());
+        assert!(parse(&["-Q", "sideways"]).is_err());
+    }
+
+    #[test]
+    fn several_interfaces() {
+        let a = parse(&["-i", "lo", "-i", "veth0", "-Q", "in"]).unwrap();
+        assert_eq!(a.interfaces, vec!["lo", "veth0"]);
+        assert_eq!(a.direction(), Direction::In);
+    }
+}

@@ -1,0 +1,60 @@
+//! Kernel records carry CLOCK_MONOTONIC nanoseconds (`bpf_ktime_get_ns`); tcpdump prints wall
+//! time. The offset between the two clocks only changes when the wall clock is stepped, so it
+//! is measured at start and re-measured periodically.
+
+use crate::packet::Timestamp;
+
+fn now(clock: libc::clockid_t) -> i128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid timespec to write into.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds (the kernel programs' clock).
+pub fn monotonic_ns() -> u64 {
+    now(libc::CLOCK_MONOTONIC) as u64
+}
+
+/// Converts monotonic timestamps to wall-clock ones.
+#[derive(Copy, Clone, Debug)]
+pub struct WallClock {
+    offset_ns: i128,
+}
+
+impl WallClock {
+    /// Measures the offset, bracketing the wall-clock read between two monotonic reads and
+    /// keeping the tightest of a few tries.
+    pub fn measure() -> WallClock {
+        let mut best = (i128::MAX, 0i128);
+        for _ in 0..5 {
+            let a = now(libc::CLOCK_MONOTONIC);
+            let w = now(libc::CLOCK_REALTIME);
+            let b = now(libc::CLOCK_MONOTONIC);
+            if b - a < best.0 {
+                best = (b - a, w - (a + (b - a) / 2));
+            }
+        }
+        WallClock { offset_ns: best.1 }
+    }
+
+    pub fn to_wall(&self, monotonic_ns: u64) -> Timestamp {
+        Timestamp::from_nanos(monotonic_ns as i128 + self.offset_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converted_monotonic_now_is_wall_now() {
+        let clock = WallClock::measure();
+        let got = clock.to_wall(monotonic_ns()).as_nanos();
+        let wall = now(libc::CLOCK_REALTIME);
+        assert!((got - wall).abs() < 5_000_000, "off by {} ns", got - wall);
+    }
+}

@@ -1,0 +1,455 @@
+//! Live capture: loads the kernel programs, gives every CPU its own ring buffer, writes the
+//! filter and settings into maps, attaches to the interfaces, and reads back records and
+//! counters.
+//!
+//! Attachments are bpf links (XDP links, TCX) wherever the kernel has them, so they vanish
+//! with the process, `kill -9` included. Only the legacy fallbacks (netlink XDP on kernels
+//! without XDP links, clsact on kernels without TCX) would outlive a crash.
+
+pub mod clock;
+pub mod iface;
+pub mod rings;
+
+use std::io;
+
+use aya::{
+    maps::{Array, ArrayOfMaps, Map, MapData, MapError, PerCpuArray, RingBuf},
+    programs::{
+        tc::{self, NlOptions, TcAttachOptions},
+        ProgramError, SchedClassifier, TcAttachType, Xdp, XdpMode,
+    },
+    Ebpf, EbpfError, EbpfLoader,
+};
+use thiserror::Error;
+use tracer_common::{counter, filter::MAX_FILTER_INSNS, Config, FilterInsn, MAX_RINGS};
+
+use self::{iface::Interface, rings::RingSet};
+
+/// The kernel object, built by `cargo xtask build-ebpf` and embedded by `build.rs`
+/// (empty when it was not built).
+static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tracer.bpf.o"));
+
+/// Which directions to capture (tcpdump's `-Q`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+    InOut,
+}
+
+impl Direction {
+    fn wants_in(self) -> bool {
+        self != Direction::Out
+    }
+
+    fn wants_out(self) -> bool {
+        self != Direction::In
+    }
+}
+
+/// What to capture and how.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    pub interfaces: Vec<Interface>,
+    pub direction: Direction,
+    /// Frame bytes to keep per packet.
+    pub snaplen: u32,
+    /// Size of each per-CPU ring buffer in bytes (rounded up to a power of two pages).
+    pub ring_bytes: u32,
+    /// The compiled filter; empty accepts every TCP packet.
+    pub filter: Vec<FilterInsn>,
+}
+
+/// Why live capture could not start.
+#[derive(Debug, Error)]
+pub enum LiveError {
+    /// This build of tracer carries no kernel object.
+    #[error("this tracer binary was built without its eBPF object: run `cargo xtask build-ebpf`, then rebuild (or use `cargo xtask run`)")]
+    MissingObject,
+    /// The process lacks the privileges to load BPF programs.
+    #[error("live capture needs root (CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN): run it with sudo, or read a file with -r")]
+    Permission,
+    /// Loading the object or creating its maps failed.
+    #[error("cannot load the eBPF object: {0}")]
+    Load(#[source] EbpfError),
+    /// The kernel verifier (or loader) refused a program.
+    #[error("the kernel refused program {program}: {detail}")]
+    Program {
+        program: &'static str,
+        detail: String,
+    },
+    /// A map could not be set up.
+    #[error("cannot set up map {map}: {source}")]
+    Map {
+        map: &'static str,
+        #[source]
+        source: MapError,
+    },
+    /// The named interface does not exist.
+    #[error("{0}: No such device exists")]
+    NoSuchInterface(String),
+    /// The interface's frames do not start with an Ethernet header.
+    #[error("{0}: unsupported link type (tracer parses Ethernet and loopback interfaces)")]
+    UnsupportedInterface(String),
+    /// Attaching to an interface failed.
+    #[error("{iface}: cannot attach the {hook} hook: {detail}")]
+    Attach {
+        iface: String,
+        hook: &'static str,
+        detail: String,
+    },
+    /// Creating the ring readers failed.
+    #[error("cannot read the ring buffers: {0}")]
+    Rings(#[source] io::Error),
+}
+
+/// How a program ended up attached to an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub iface: String,
+    /// e.g. `xdp (native)`, `xdp (generic)`, `tcx ingress`, `tcx egress`, `clsact egress`.
+    pub hook: String,
+}
+
+/// Kernel counters summed over CPUs.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub seen: u64,
+    pub tcp: u64,
+    pub matched: u64,
+    pub ring_full: u64,
+    pub no_ring: u64,
+    pub copy_failed: u64,
+    pub submitted: u64,
+    pub cut_to_max: u64,
+}
+
+impl Counters {
+    /// Records the kernel accepted but could not deliver, for any reason.
+    pub fn lost(&self) -> u64 {
+        self.ring_full + self.no_ring + self.copy_failed
+    }
+}
+
+/// A running capture: programs loaded and attached. Dropping it detaches everything.
+pub struct Live {
+    // Links are owned by the programs inside `ebpf`; dropping it detaches them.
+    ebpf: Ebpf,
+    pub attachments: Vec<Attachment>,
+}
+
+fn program_error(program: &'static str, e: ProgramError) -> LiveError {
+    if let ProgramError::LoadError {
+        io_error,
+        verifier_log,
+    } = &e
+    {
+        if io_error.raw_os_error() == Some(libc::EPERM) {
+            return LiveError::Permission;
+        }
+        return LiveError::Program {
+            program,
+            detail: format!("{io_error}\nverifier log:\n{verifier_log}"),
+        };
+    }
+    LiveError::Program {
+        program,
+        detail: e.to_string(),
+    }
+}
+
+fn is_permission_error(e: &EbpfError) -> bool {
+    let text = format!("{e:?}");
+    text.contains("EPERM") || text.contains("Operation not permitted")
+}
+
+/// Rounds a ring size up to what the kernel accepts: a power of two, at least one page.
+pub fn ring_size(bytes: u32) -> u32 {
+    // SAFETY: plain libc call.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u32;
+    bytes
+        .max(page)
+        .checked_next_power_of_two()
+        .unwrap_or(1 << 31)
+}
+
+impl Live {
+    /// Loads, configures and attaches; returns the capture and its ring readers.
+    pub fn start(opts: &LiveOptions) -> Result<(Live, RingSet), LiveError> {
+        if EBPF_OBJECT.is_empty() {
+            return Err(LiveError::MissingObject);
+        }
+        for i in &opts.interfaces {
+            if !i.has_ethernet_framing() {
+                return Err(LiveError::UnsupportedInterface(i.name.clone()));
+            }
+        }
+        let mut ebpf = EbpfLoader::new().load(EBPF_OBJECT).map_err(|e| {
+            if is_permission_error(&e) {
+                LiveError::Permission
+            } else {
+                LiveError::Load(e)
+            }
+        })?;
+        // The logger owns the AYA_LOGS map fd: it must live as long as the programs.
+        match aya_log::EbpfLogger::init(&mut ebpf) {
+            Ok(logger) => spawn_kernel_log_reader(logger),
+            Err(e) => eprintln!("tracer: kernel log unavailable: {e}"),
+        }
+
+        let rings = setup_maps(&mut ebpf, opts)?;
+        let set = RingSet::new(rings).map_err(LiveError::Rings)?;
+
+        let mut live = Live {
+            ebpf,
+            attachments: Vec::new(),
+        };
+        live.attach_all(opts)?;
+        Ok((live, set))
+    }
+
+    fn attach_all(&mut self, opts: &LiveOptions) -> Result<(), LiveError> {
+        let need_in = opts.direction.wants_in();
+        // libpcap drops outgoing packets on loopback (each shows once, as incoming), so
+        // loopback only ever gets the ingress hook.
+        let need_out =
+            opts.direction.wants_out() && opts.interfaces.iter().any(|i| !i.is_loopback());
+        if need_in {
+            let xdp: &mut Xdp = self.program("tracer_xdp")?;
+            xdp.load().map_err(|e| program_error("tracer_xdp", e))?;
+        }
+        if need_out {
+            let tc: &mut SchedClassifier = self.program("tracer_tc_egress")?;
+            tc.load()
+                .map_err(|e| program_error("tracer_tc_egress", e))?;
+        }
+        for i in &opts.interfaces {
+            if need_in {
+                let hook = self.attach_ingress(i)?;
+                self.attachments.push(Attachment {
+                    iface: i.name.clone(),
+                    hook,
+                });
+            }
+            if need_out && !i.is_loopback() {
+                let hook = self.attach_egress(i)?;
+                self.attachments.push(Attachment {
+                    iface: i.name.clone(),
+                    hook,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn program<T>(&mut self, name: &'static str) -> Result<&mut T, LiveError>
+    where
+        for<'a> &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
+    {
+        let p = self.ebpf.program_mut(name).ok_or(LiveError::Program {
+            program: name,
+            detail: "missing from the eBPF object".into(),
+        })?;
+        p.try_into().map_err(|e| program_error(name, e))
+    }
+
+    /// XDP, native where the driver has it, else generic; TC ingress where XDP is taken.
+    fn attach_ingress(&mut self, i: &Interface) -> Result<String, LiveError> {
+        let xdp: &mut Xdp = self.program("tracer_xdp")?;
+        let mut xdp_error = String::new();
+        for (mode, label) in [
+            (XdpMode::Driver, "xdp (native)"),
+            (XdpMode::Skb, "xdp (generic)"),
+        ] {
+            if i.is_loopback() && mode == XdpMode::Driver {
+                continue;
+            }
+            match xdp.attach_to_if_index(i.index, mode) {
+                Ok(_) => return Ok(label.to_string()),
+                Err(e) => xdp_error = e.to_string(),
+            }
+        }
+        // Another XDP program owns the interface (or XDP is unavailable): TC ingress sees
+        // the same packets a little later in the stack.
+        let tc: &mut SchedClassifier = self.program("tracer_tc_ingress")?;
+        if tc.fd().is_err() {
+            tc.load()
+                .map_err(|e| program_error("tracer_tc_ingress", e))?;
+        }
+        let hook =
+            attach_tc(tc, &i.name, TcAttachType::Ingress).map_err(|detail| LiveError::Attach {
+                iface: i.name.clone(),
+                hook: "ingress",
+                detail: format!("XDP: {xdp_error}; TC: {detail}"),
+            })?;
+        eprintln!(
+            "tracer: {}: XDP unavailable ({xdp_error}), capturing ingress with {hook}",
+            i.name
+        );
+        Ok(hook)
+    }
+
+    fn attach_egress(&mut self, i: &Interface) -> Result<String, LiveError> {
+        let tc: &mut SchedClassifier = self.program("tracer_tc_egress")?;
+        attach_tc(tc, &i.name, TcAttachType::Egress).map_err(|detail| LiveError::Attach {
+            iface: i.name.clone(),
+            hook: "egress",
+            detail,
+        })
+    }
+
+    /// Current kernel counters, summed over CPUs.
+    pub fn counters(&self) -> Counters {
+        let Some(map) = self.ebpf.map("COUNTERS") else {
+            return Counters::default();
+        };
+        let Ok(arr) = PerCpuArray::<&MapData, u64>::try_from(map) else {
+            return Counters::default();
+        };
+        let get = |i: u32| -> u64 { arr.get(&i, 0).map(|v| v.iter().copied().sum()).unwrap_or(0) };
+        Counters {
+            seen: get(counter::SEEN),
+            tcp: get(counter::TCP),
+            matched: get(counter::MATCHED),
+            ring_full: get(counter::RING_FULL),
+            no_ring: get(counter::NO_RING),
+            copy_failed: get(counter::COPY_FAILED),
+            submitted: get(counter::SUBMITTED),
+            cut_to_max: get(counter::CUT_TO_MAX),
+        }
+    }
+}
+
+/// TCX where the kernel has it (links die with the process), clsact otherwise.
+fn attach_tc(tc: &mut SchedClassifier, iface: &str, dir: TcAttachType) -> Result<String, String> {
+    let side = if dir == TcAttachType::Ingress {
+        "ingress"
+    } else {
+        "egress"
+    };
+    match tc.attach_with_options(iface, dir, TcAttachOptions::TcxOrder(Default::default())) {
+        Ok(_) => Ok(format!("tcx {side}")),
+        Err(tcx) => {
+            // Pre-6.6 kernels: a clsact qdisc and a direct-action filter.
+            let _ = tc::qdisc_add_clsact(iface);
+            tc.attach_with_options(iface, dir, TcAttachOptions::Netlink(NlOptions::default()))
+                .map(|_| format!("clsact {side}"))
+                .map_err(|nl| format!("TCX: {tcx}; clsact: {nl}"))
+        }
+    }
+}
+
+fn map_err(map: &'static str) -> impl Fn(MapError) -> LiveError {
+    move |source| LiveError::Map { map, source }
+}
+
+/// Fills CONFIG and FILTER and creates one ring per possible CPU in RINGS.
+fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData>>, LiveError> {
+    let nr_cpus = aya::util::nr_cpus().map_err(|(_, e)| LiveError::Rings(e))? as u32;
+    let nr_rings = nr_cpus.clamp(1, MAX_RINGS);
+    if opts.filter.len() > MAX_FILTER_INSNS as usize {
+        return Err(LiveError::Map {
+            map: "FILTER",
+            source: MapError::OutOfBounds {
+                index: opts.filter.len() as u32,
+                max_entries: MAX_FILTER_INSNS,
+            },
+        });
+    }
+
+    let mut filter: Array<&mut MapData, FilterInsn> = ebpf
+        .map_mut("FILTER")
+        .ok_or(LiveError::Map {
+            map: "FILTER",
+            source: MapError::InvalidName {
+                name: "FILTER".into(),
+            },
+        })?
+        .try_into()
+        .map_err(map_err("FILTER"))?;
+    for (i, insn) in opts.filter.iter().enumerate() {
+        filter.set(i as u32, insn, 0).map_err(map_err("FILTER"))?;
+    }
+
+    let ring_bytes = ring_size(opts.ring_bytes);
+    let mut rings = Vec::with_capacity(nr_rings as usize);
+    {
+        let mut outer: ArrayOfMaps<&mut MapData, MapData> = ebpf
+            .map_mut("RINGS")
+            .ok_or(LiveError::Map {
+                map: "RINGS",
+                source: MapError::InvalidName {
+                    name: "RINGS".into(),
+                },
+            })?
+            .try_into()
+            .map_err(map_err("RINGS"))?;
+        for cpu in 0..nr_rings {
+            let obj = aya_obj::Map::new_from_params(
+                aya_obj::generated::bpf_map_type::BPF_MAP_TYPE_RINGBUF as u32,
+                0,
+                0,
+                ring_bytes,
+                0,
+            );
+            let data = MapData::create(obj, &format!("tracer_ring{cpu}"), None)
+                .map_err(map_err("RINGS"))?;
+            outer.set(cpu, &data, 0).map_err(map_err("RINGS"))?;
+            let ring = RingBuf::try_from(Map::RingBuf(data)).map_err(map_err("RINGS"))?;
+            rings.push(ring);
+        }
+    }
+
+    let mut config: Array<&mut MapData, Config> = ebpf
+        .map_mut("CONFIG")
+        .ok_or(LiveError::Map {
+            map: "CONFIG",
+            source: MapError::InvalidName {
+                name: "CONFIG".into(),
+            },
+        })?
+        .try_into()
+        .map_err(map_err("CONFIG"))?;
+    let cfg = Config {
+        snaplen: opts.snaplen.min(tracer_common::MAX_CAPTURE),
+        filter_len: opts.filter.len() as u32,
+        nr_rings,
+        flags: 0,
+        wakeup_bytes: 0,
+    };
+    config.set(0, cfg, 0).map_err(map_err("CONFIG"))?;
+    Ok(rings)
+}
+
+/// Forwards aya-log records from the kernel programs to stderr, for the program's life.
+fn spawn_kernel_log_reader(logger: aya_log::EbpfLogger<&'static dyn log::Log>) {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, _: &log::Metadata) -> bool {
+            true
+        }
+        fn log(&self, r: &log::Record) {
+            eprintln!("tracer: kernel: {}", r.args());
+        }
+        fn flush(&self) {}
+    }
+    static STDERR: Stderr = Stderr;
+    let _ = log::set_logger(&STDERR);
+    log::set_max_level(log::LevelFilter::Warn);
+    tokio::spawn(async move {
+        // SAFETY: the logger owns its ring fd and is moved into the AsyncFd, which it outlives never.
+        let registered = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(logger, tokio::io::Interest::READABLE)
+        };
+        let Ok(mut fd) = registered else {
+            return;
+        };
+        loop {
+            let Ok(mut guard) = fd.readable_mut().await else {
+                return;
+            };
+            guard.get_inner_mut().flush();
+            guard.clear_ready();
+        }
+    });
+}

@@ -1,0 +1,462 @@
+//! The two ways tracer runs: live from the kernel rings, or offline from a capture file.
+//! Both turn their input into [`Packet`]s and hand them to the same [`Sink`].
+
+use std::{
+    io::{self, IsTerminal, Write},
+    ops::ControlFlow,
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+use tokio::signal::unix::{signal, SignalKind};
+use tracer_common::{direction, PacketRecordHeader, RECORD_FLAG_VLAN_OFFLOADED};
+
+use crate::{
+    cli::Args,
+    filter::Filter,
+    live::{
+        clock::{monotonic_ns, WallClock},
+        iface::{self, Interface, ARPHRD_LOOPBACK},
+        Live, LiveOptions,
+    },
+    packet::{LinkType, Packet},
+    pcap::{PcapFormat, PcapReader, PcapWriter},
+    print::Printer,
+};
+
+/// Default ring size per CPU: 8 MiB holds ~50k full-header records, a few hundred
+/// milliseconds of a busy server's TCP headers.
+const DEFAULT_RING_KIB: u32 = 8 * 1024;
+/// How often the live loop looks at the rings even without a wakeup.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// Output buffer: one large write per drain instead of one per line.
+const OUTPUT_BUFFER: usize = 1 << 20;
+
+/// Where packets go: printed, written to a file, or both.
+struct Sink {
+    printer: Option<Printer>,
+    out: io::BufWriter<io::Stdout>,
+    line: Vec<u8>,
+    writer: Option<PcapWriter>,
+    flush_each_packet: bool,
+    flush_file_each_packet: bool,
+    filter: Filter,
+    /// Run the filter here: the kernel could not take it (or there is no kernel: -r).
+    filter_in_userspace: bool,
+    /// Packets printed or written (tcpdump's "captured").
+    captured: u64,
+    /// Packets that passed the userspace filter.
+    matched: u64,
+    limit: Option<u64>,
+}
+
+impl Sink {
+    fn new(args: &Args, filter: Filter, filter_in_userspace: bool, link: LinkType) -> Result<Sink> {
+        let writer = match &args.write {
+            Some(path) => {
+                let format = if args.pcapng {
+                    PcapFormat::Pcapng
+                } else {
+                    PcapFormat::from_path(path)
+                };
+                Some(
+                    PcapWriter::create(path, format, link, args.snaplen())
+                        .with_context(|| format!("{}", path.display()))?,
+                )
+            }
+            None => None,
+        };
+        let print = writer.is_none() || args.print;
+        let stdout = io::stdout();
+        let tty = stdout.is_terminal();
+        Ok(Sink {
+            printer: print.then(|| Printer::new(args.print_options())),
+            out: io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout),
+            line: Vec::with_capacity(64 * 1024),
+            writer,
+            flush_each_packet: args.line_buffered || (tty && print),
+            flush_file_each_packet: args.packet_buffered,
+            filter,
+            filter_in_userspace,
+            captured: 0,
+            matched: 0,
+            limit: args.count,
+        })
+    }
+
+    /// Takes one packet; `Break` once `-c` is reached.
+    fn packet(&mut self, pkt: &Packet) -> Result<ControlFlow<()>> {
+        if self.filter_in_userspace && !self.filter.matches(pkt) {
+            return Ok(ControlFlow::Continue(()));
+        }
+        self.matched += 1;
+        if let Some(w) = &mut self.writer {
+            w.write(pkt)?;
+            if self.flush_file_each_packet {
+                w.flush()?;
+            }
+        }
+        if let Some(p) = &mut self.printer {
+            self.line.clear();
+            p.print(pkt, &mut self.line);
+            self.out.write_all(&self.line)?;
+            if self.flush_each_packet {
+                self.out.flush()?;
+            }
+        }
+        self.captured += 1;
+        if self.limit.is_some_and(|n| self.captured >= n) {
+            return Ok(ControlFlow::Break(()));
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if let Some(w) = &mut self.writer {
+            w.flush()?;
+        }
+        match self.out.flush() {
+            // A closed pipe (`tracer ... | head`) ends the output, not with an error.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            r => Ok(r?),
+        }
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `tracer -r FILE`.
+pub fn offline(args: &Args) -> Result<()> {
+    let path = args.read.as_ref().expect("offline needs -r");
+    let filter = Filter::parse(&args.filter_text())?;
+    let mut reader = PcapReader::open(path).with_context(|| format!("{}", path.display()))?;
+    let link = reader.link_type();
+    eprintln!(
+        "reading from file {}, link-type {}, snapshot length {}",
+        path.display(),
+        link_type_description(link),
+        reader.snaplen()
+    );
+    let mut sink = Sink::new(args, filter, true, link)?;
+    let mut failure = None;
+    while let Some(next) = reader.next_packet() {
+        match next {
+            Ok(pkt) => {
+                if !is_traced(&pkt) {
+                    continue;
+                }
+                if sink.packet(&pkt)?.is_break() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    sink.flush()?;
+    if let Some(e) = failure {
+        bail!("{}: {e}", path.display());
+    }
+    Ok(())
+}
+
+/// The tracer traces TCP: other packets of a file are skipped, like the kernel skips them.
+fn is_traced(pkt: &Packet) -> bool {
+    use tracer_common::fields::bit;
+    crate::filter::packet_fields(pkt).has(bit::TCP)
+}
+
+fn link_type_description(link: LinkType) -> &'static str {
+    match link {
+        LinkType::Ethernet => "EN10MB (Ethernet)",
+        LinkType::Raw => "RAW (Raw IP)",
+        LinkType::LinuxSll => "LINUX_SLL (Linux cooked v1)",
+        LinkType::LinuxSll2 => "LINUX_SLL2 (Linux cooked v2)",
+    }
+}
+
+/// The interfaces `-i` names (none: tcpdump's default; `any`: every up one).
+fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
+    if args.interfaces.iter().any(|i| i == "any") {
+        let all: Vec<Interface> = iface::list()
+            .into_iter()
+            .filter(|i| i.is_up() && i.has_ethernet_framing())
+            .collect();
+        if all.is_empty() {
+            bail!("any: no up interface to capture on");
+        }
+        return Ok((all, true));
+    }
+    if args.interfaces.is_empty() {
+        let Some(i) = iface::default_interface() else {
+            bail!("no suitable device found (give one with -i)");
+        };
+        return Ok((vec![i], false));
+    }
+    let mut out = Vec::new();
+    for name in &args.interfaces {
+        match Interface::by_name(name) {
+            Some(i) => out.push(i),
+            None => bail!(crate::live::LiveError::NoSuchInterface(name.clone())),
+        }
+    }
+    Ok((out, false))
+}
+
+/// Builds the [`Packet`] a libpcap capture would have produced from a kernel record.
+struct RecordDecoder {
+    clock: WallClock,
+    /// `-i any`: Linux cooked v2 framing, with the interface index and direction.
+    cooked: bool,
+    hw_types: Vec<(u32, u16)>,
+    /// The frame with an offloaded VLAN tag put back.
+    tagged: Vec<u8>,
+    /// The frame in Linux cooked v2 framing.
+    cooked_frame: Vec<u8>,
+}
+
+impl RecordDecoder {
+    fn hw_type(&self, ifindex: u32) -> u16 {
+        self.hw_types
+            .iter()
+            .find(|(i, _)| *i == ifindex)
+            .map(|(_, t)| *t)
+            .unwrap_or(iface::ARPHRD_ETHER)
+    }
+
+    fn decode<'a>(&'a mut self, h: &PacketRecordHeader, frame: &'a [u8]) -> Packet<'a> {
+        let ts = self.clock.to_wall(h.timestamp_ns);
+        let mut data: &[u8] = frame;
+        let mut wire_len = h.wire_len;
+        if h.flags & RECORD_FLAG_VLAN_OFFLOADED != 0 && frame.len() >= 12 {
+            // libpcap puts an offloaded tag back in front of the ethertype.
+            self.tagged.clear();
+            self.tagged.extend_from_slice(&frame[..12]);
+            self.tagged.extend_from_slice(&h.vlan_proto.to_be_bytes());
+            self.tagged.extend_from_slice(&h.vlan_tci.to_be_bytes());
+            self.tagged.extend_from_slice(&frame[12..]);
+            wire_len += 4;
+            data = &self.tagged;
+        }
+        if !self.cooked {
+            return Packet {
+                ts,
+                link: LinkType::Ethernet,
+                data,
+                wire_len,
+            };
+        }
+        // LINUX_SLL2: protocol (2), reserved (2), ifindex (4), ARPHRD type (2), packet type
+        // (1), address length (1), address (8); then the frame without its Ethernet header.
+        let hw_type = self.hw_type(h.ifindex);
+        let out = &mut self.cooked_frame;
+        out.clear();
+        out.extend_from_slice(data.get(12..14).unwrap_or(&[0, 0]));
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&h.ifindex.to_be_bytes());
+        out.extend_from_slice(&hw_type.to_be_bytes());
+        out.push(if h.direction == direction::OUT { 4 } else { 0 });
+        out.push(6);
+        out.extend_from_slice(data.get(6..12).unwrap_or(&[0; 6]));
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(data.get(14..).unwrap_or(&[]));
+        Packet {
+            ts,
+            link: LinkType::LinuxSll2,
+            data: &self.cooked_frame,
+            wire_len: wire_len.saturating_sub(14) + 20,
+        }
+    }
+}
+
+/// Live capture until a signal, `-c`, or an error.
+pub async fn live(args: &Args) -> Result<()> {
+    let filter = Filter::parse(&args.filter_text())?;
+    let (interfaces, cooked) = resolve_interfaces(args)?;
+    let kernel_filter = filter.kernel_program().to_vec();
+    let filter_in_userspace = !filter.is_decided_in_kernel();
+    let opts = LiveOptions {
+        interfaces: interfaces.clone(),
+        direction: args.direction(),
+        snaplen: args.snaplen(),
+        ring_bytes: args
+            .buffer_kib
+            .unwrap_or(DEFAULT_RING_KIB)
+            .saturating_mul(1024),
+        filter: kernel_filter,
+    };
+    let link = if cooked {
+        LinkType::LinuxSll2
+    } else {
+        LinkType::Ethernet
+    };
+    let mut sink = Sink::new(args, filter, filter_in_userspace, link)?;
+
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let (live, mut rings) = Live::start(&opts)?;
+
+    let names: Vec<&str> = if cooked {
+        vec!["any"]
+    } else {
+        interfaces.iter().map(|i| i.name.as_str()).collect()
+    };
+    let prefix = if args.verbose == 0 && args.write.is_none() {
+        "tracer: verbose output suppressed, use -v[v]... for full protocol decode\n"
+    } else {
+        "tracer: "
+    };
+    let (linkname, linkdesc) = if cooked {
+        ("LINUX_SLL2", "Linux cooked v2")
+    } else {
+        ("EN10MB", "Ethernet")
+    };
+    let hooks: Vec<String> = live
+        .attachments
+        .iter()
+        .map(|a| format!("{} {}", a.iface, a.hook))
+        .collect();
+    eprintln!(
+        "{prefix}listening on {}, link-type {linkname} ({linkdesc}), snapshot length {} bytes",
+        names.join(", "),
+        args.snaplen()
+    );
+    if args.verbose > 0 {
+        eprintln!("tracer: kernel hooks: {}", hooks.join(", "));
+    }
+
+    let mut decoder = RecordDecoder {
+        clock: WallClock::measure(),
+        cooked,
+        hw_types: interfaces
+            .iter()
+            .map(|i| {
+                (
+                    i.index,
+                    if i.is_loopback() {
+                        ARPHRD_LOOPBACK
+                    } else {
+                        i.hw_type
+                    },
+                )
+            })
+            .collect(),
+        tagged: Vec::with_capacity(2048),
+        cooked_frame: Vec::with_capacity(2048),
+    };
+    let mut tick = tokio::time::interval(POLL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_clock = monotonic_ns();
+    let mut interrupted = false;
+    let mut failure: Option<anyhow::Error> = None;
+    loop {
+        let mut stop = false;
+        tokio::select! {
+            r = rings.readable() => r.context("waiting for the ring buffers")?,
+            _ = tick.tick() => {}
+            _ = sigint.recv() => { stop = true; interrupted = true; }
+            _ = sigterm.recv() => { stop = true; interrupted = true; }
+        }
+        let now = monotonic_ns();
+        if now - last_clock > 1_000_000_000 {
+            // Follow wall-clock steps (NTP, settimeofday).
+            decoder.clock = WallClock::measure();
+            last_clock = now;
+        }
+        rings.drain();
+        let flow = rings.emit(now, stop, |h, frame| {
+            let pkt = decoder.decode(h, frame);
+            match sink.packet(&pkt) {
+                Ok(flow) => flow,
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        if let Err(e) = sink.flush() {
+            failure.get_or_insert(e);
+        }
+        if stop || flow.is_break() || failure.is_some() {
+            break;
+        }
+    }
+    // Everything accepted so far has been counted; report like tcpdump.
+    let counters = live.counters();
+    drop(live);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let received = if filter_in_userspace {
+        sink.matched + counters.lost()
+    } else {
+        counters.matched
+    };
+    let mut err = io::stderr().lock();
+    if interrupted {
+        writeln!(err)?;
+    }
+    writeln!(
+        err,
+        "{} packet{} captured",
+        sink.captured,
+        plural(sink.captured)
+    )?;
+    writeln!(
+        err,
+        "{} packet{} received by filter",
+        received,
+        plural(received)
+    )?;
+    writeln!(
+        err,
+        "{} packet{} dropped by kernel",
+        counters.lost(),
+        plural(counters.lost())
+    )?;
+    if counters.cut_to_max > 0 {
+        writeln!(
+            err,
+            "{} packet{} cut to {} bytes (tracer's largest record)",
+            counters.cut_to_max,
+            plural(counters.cut_to_max),
+            tracer_common::MAX_CAPTURE
+        )?;
+    }
+    if rings.malformed() > 0 {
+        writeln!(err, "{} malformed records ignored", rings.malformed())?;
+    }
+    Ok(())
+}
+
+/// `tracer -D`: the interfaces, numbered like tcpdump's list.
+pub fn list_interfaces() {
+    for (n, i) in iface::list().iter().enumerate() {
+        let mut tags = Vec::new();
+        if i.is_up() {
+            tags.push("Up");
+        }
+        if i.is_running() {
+            tags.push("Running");
+        }
+        if i.is_loopback() {
+            tags.push("Loopback");
+        }
+        if !i.has_ethernet_framing() {
+            tags.push("unsupported link type");
+        }
+        println!("{}.{} [{}]", n + 1, i.name, tags.join(", "));
+    }
+    println!(
+        "{}.any (Pseudo-device that captures on all interfaces) [Up, Running]",
+        iface::list().len() + 1
+    );
+}
