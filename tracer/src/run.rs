@@ -20,7 +20,7 @@ use crate::{
         Live, LiveOptions,
     },
     packet::{LinkType, Packet},
-    pcap::{PcapFormat, PcapReader, PcapWriter},
+    pcap::{linktype_name, Format, PcapReader, PcapWriter},
     print::Printer,
 };
 
@@ -55,9 +55,9 @@ impl Sink {
         let writer = match &args.write {
             Some(path) => {
                 let format = if args.pcapng {
-                    PcapFormat::Pcapng
+                    Format::Pcapng
                 } else {
-                    PcapFormat::from_path(path)
+                    Format::from_path(path)
                 };
                 Some(
                     PcapWriter::create(path, format, link, args.snaplen())
@@ -135,14 +135,19 @@ fn plural(n: u64) -> &'static str {
 pub fn offline(args: &Args) -> Result<()> {
     let path = args.read.as_ref().expect("offline needs -r");
     let filter = Filter::parse(&args.filter_text())?;
-    let mut reader = PcapReader::open(path).with_context(|| format!("{}", path.display()))?;
-    let link = reader.link_type();
+    let mut reader = PcapReader::open(path)?;
+    let linktype = reader.linktype_number().unwrap_or(1);
+    let description = match linktype_name(linktype) {
+        Some((name, desc)) => format!("{name} ({desc})"),
+        None => format!("{linktype}"),
+    };
     eprintln!(
-        "reading from file {}, link-type {}, snapshot length {}",
+        "reading from file {}, link-type {description}, snapshot length {}",
         path.display(),
-        link_type_description(link),
         reader.snaplen()
     );
+    // A file of another link type fails on its first packet, with the reader's error.
+    let link = reader.link_type().unwrap_or(LinkType::Ethernet);
     let mut sink = Sink::new(args, filter, true, link)?;
     let mut failure = None;
     while let Some(next) = reader.next_packet() {
@@ -172,15 +177,6 @@ pub fn offline(args: &Args) -> Result<()> {
 fn is_traced(pkt: &Packet) -> bool {
     use tracer_common::fields::bit;
     crate::filter::packet_fields(pkt).has(bit::TCP)
-}
-
-fn link_type_description(link: LinkType) -> &'static str {
-    match link {
-        LinkType::Ethernet => "EN10MB (Ethernet)",
-        LinkType::Raw => "RAW (Raw IP)",
-        LinkType::LinuxSll => "LINUX_SLL (Linux cooked v1)",
-        LinkType::LinuxSll2 => "LINUX_SLL2 (Linux cooked v2)",
-    }
 }
 
 /// The interfaces `-i` names (none: tcpdump's default; `any`: every up one).
