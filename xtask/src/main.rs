@@ -1,1 +1,280 @@
-fn main() {}
+//! `cargo xtask`: builds the kernel object and runs, tests and benchmarks tracer, installing
+//! what is missing on the way (or saying exactly what to install).
+
+use std::{
+    env,
+    ffi::OsString,
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+mod bench;
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Build, run, test and benchmark tracer")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install what building and testing need: rust-src for nightly, LLVM 22 and
+    /// bpf-linker, and the tools the tests drive (tcpdump, nc, nginx, wrk, tshark).
+    Deps,
+    /// Build the kernel object (nightly, -Z build-std=core, bpfel-unknown-none, BTF).
+    BuildEbpf {
+        /// Build without optimizations (the verifier will likely refuse it).
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Build the kernel object and the tracer binary (release).
+    Build,
+    /// Build everything and run `tracer ARGS` (needs root).
+    Run {
+        /// Arguments for tracer, after `--`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Build everything and run every test, the privileged end-to-end tests included.
+    Test {
+        /// Extra arguments for `cargo test` (e.g. a test name filter).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Benchmark tracer against tcpdump in a network namespace (needs root).
+    Bench(bench::BenchArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Deps => deps(true),
+        Cmd::BuildEbpf { debug } => toolchain().and_then(|_| build_ebpf(!debug)),
+        Cmd::Build => build(),
+        Cmd::Run { args } => run(args),
+        Cmd::Test { args } => test(args),
+        Cmd::Bench(a) => build().and_then(|_| bench::run(&workspace_root(), a)),
+    };
+    if let Err(e) = r {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn status(cmd: &mut Command) -> Result<()> {
+    let s = cmd
+        .status()
+        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
+    if !s.success() {
+        bail!("{cmd:?} failed ({s})");
+    }
+    Ok(())
+}
+
+/// Whether `cmd args` runs and exits 0.
+fn works(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn is_root() -> bool {
+    // SAFETY: plain libc call without arguments.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Debian packages the build and the tests need, by a command that proves each is there.
+const TOOLS: &[(&str, &[&str], &str)] = &[
+    ("tcpdump", &["--version"], "tcpdump"),
+    ("nc", &["-h"], "netcat-openbsd"),
+    ("ip", &["-V"], "iproute2"),
+    ("nginx", &["-v"], "nginx"),
+    ("wrk", &["-v"], "wrk"),
+    ("tshark", &["-v"], "tshark"),
+    ("editcap", &["-h"], "wireshark-common"),
+    ("curl", &["--version"], "curl"),
+    ("ethtool", &["--version"], "ethtool"),
+    ("bpftool", &["version"], "bpftool"),
+];
+
+const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
+const BPF_LINKER_VERSION: &str = "0.13.0";
+
+fn apt_install(packages: &[&str]) -> Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    if !is_root() || !works("apt-get", &["--version"]) {
+        bail!(
+            "missing packages; install them with: sudo apt-get install -y {}",
+            packages.join(" ")
+        );
+    }
+    eprintln!("xtask: installing {}", packages.join(" "));
+    status(Command::new("apt-get").args(["update", "-q"]))?;
+    status(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// nightly with rust-src, and bpf-linker built against LLVM 22.
+fn toolchain() -> Result<()> {
+    let nightly_ok = Command::new("rustup")
+        .args(["component", "list", "--toolchain", "nightly", "--installed"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("rust-src"));
+    match nightly_ok {
+        Some(true) => {}
+        Some(false) => status(Command::new("rustup").args([
+            "component",
+            "add",
+            "rust-src",
+            "--toolchain",
+            "nightly",
+        ]))?,
+        None => status(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+        ]))?,
+    }
+    if works("bpf-linker", &["--version"]) {
+        return Ok(());
+    }
+    if !Path::new(LLVM_PREFIX).join("bin/llvm-config").exists() {
+        apt_install(&["llvm-22-dev", "libpolly-22-dev"])?;
+    }
+    eprintln!("xtask: building bpf-linker {BPF_LINKER_VERSION} against LLVM 22 (about two minutes)");
+    status(
+        Command::new("cargo")
+            .args([
+                "install",
+                "bpf-linker",
+                "--version",
+                BPF_LINKER_VERSION,
+                "--locked",
+                "--no-default-features",
+                "--features",
+                "llvm-22",
+            ])
+            .env("LLVM_PREFIX", LLVM_PREFIX),
+    )
+}
+
+fn deps(with_test_tools: bool) -> Result<()> {
+    toolchain()?;
+    if with_test_tools {
+        let missing: Vec<&str> = TOOLS
+            .iter()
+            .filter(|(cmd, args, _)| !works(cmd, args))
+            .map(|(_, _, pkg)| *pkg)
+            .collect();
+        apt_install(&missing)?;
+    }
+    Ok(())
+}
+
+fn build_ebpf(release: bool) -> Result<()> {
+    let root = workspace_root();
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root.join("tracer-ebpf"))
+        .env_remove("RUSTC")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("RUSTFLAGS", "-C debuginfo=2 -C link-arg=--btf")
+        .env("CARGO_TARGET_DIR", target_dir())
+        .args([
+            "+nightly",
+            "build",
+            "--target",
+            "bpfel-unknown-none",
+            "-Z",
+            "build-std=core",
+        ]);
+    if release {
+        cmd.arg("--release");
+    }
+    status(&mut cmd).context("building the kernel object")?;
+    let profile = if release { "release" } else { "debug" };
+    eprintln!(
+        "xtask: kernel object at {}",
+        target_dir()
+            .join("bpfel-unknown-none")
+            .join(profile)
+            .join("tracer")
+            .display()
+    );
+    Ok(())
+}
+
+fn build() -> Result<()> {
+    toolchain()?;
+    build_ebpf(true)?;
+    status(Command::new("cargo").current_dir(workspace_root()).args([
+        "build",
+        "--release",
+        "--package",
+        "tracer",
+    ]))
+}
+
+fn run(args: Vec<OsString>) -> Result<()> {
+    build()?;
+    let bin = target_dir().join("release/tracer");
+    let reads_file = args.iter().any(|a| a == "-r" || a.to_string_lossy().starts_with("-r"));
+    let lists = args.iter().any(|a| a == "-D" || a == "--help" || a == "-h" || a == "--version");
+    if !is_root() && !reads_file && !lists {
+        bail!(
+            "live capture needs root: run `sudo -E cargo xtask run -- ...` (or `sudo {} ...`)",
+            bin.display()
+        );
+    }
+    let err = Command::new(&bin).args(&args).exec();
+    bail!("cannot run {}: {err}", bin.display())
+}
+
+fn test(args: Vec<OsString>) -> Result<()> {
+    deps(true)?;
+    build_ebpf(true)?;
+    if !is_root() {
+        bail!("the end-to-end tests create network namespaces and load BPF programs: run `sudo -E cargo xtask test`");
+    }
+    // Release: the load tests push ~150k packets/s through the tracer.
+    status(
+        Command::new("cargo")
+            .current_dir(workspace_root())
+            .args(["test", "--release", "--workspace", "--exclude", "tracer-ebpf"])
+            .args(&args)
+            .env("TRACER_REQUIRE_PRIVILEGED_TESTS", "1"),
+    )
+}

@@ -1,0 +1,454 @@
+//! Test harness for privileged end-to-end tests: network namespaces and processes that clean
+//! up in Drop, ready-signal waits, and comparison of tracer's output with real tcpdump's.
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        mpsc, Mutex, MutexGuard,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+/// Privileged tests load programs and compare kernel-wide state: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The tracer binary under test.
+pub fn tracer_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tracer"))
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Returns the serialisation guard when the test can run (root, tools present); otherwise
+/// skips with a notice, or fails when `TRACER_REQUIRE_PRIVILEGED_TESTS` is set (`cargo xtask test`).
+pub fn privileged(tools: &[&str]) -> Option<MutexGuard<'static, ()>> {
+    // SAFETY: plain libc call.
+    let root = unsafe { libc::geteuid() } == 0;
+    let missing: Vec<&str> = ["ip"]
+        .iter()
+        .chain(tools)
+        .copied()
+        .filter(|t| !have(t))
+        .collect();
+    let required = std::env::var_os("TRACER_REQUIRE_PRIVILEGED_TESTS").is_some();
+    let why = if !root {
+        Some("not root".to_string())
+    } else if !missing.is_empty() {
+        Some(format!("missing {}", missing.join(", ")))
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        if required {
+            panic!("privileged test cannot run: {why}");
+        }
+        eprintln!("SKIPPED (privileged test): {why}; `sudo -E cargo xtask test` runs it");
+        return None;
+    }
+    Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A network namespace with `lo` up, deleted (with everything in it) on drop.
+pub struct NetNs {
+    pub name: String,
+}
+
+impl NetNs {
+    pub fn new(tag: &str) -> NetNs {
+        let name = format!(
+            "trt-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        run(Command::new("ip").args(["netns", "add", &name]));
+        let ns = NetNs { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `ip -n NS ARGS`.
+    pub fn ip(&self, args: &[&str]) {
+        run(Command::new("ip").arg("-n").arg(&self.name).args(args));
+    }
+
+    /// A command run inside the namespace.
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+
+    /// Runs a shell snippet inside the namespace to completion; returns stdout.
+    pub fn sh(&self, script: &str) -> String {
+        let out = self
+            .cmd("bash")
+            .args(["-c", script])
+            .output()
+            .expect("bash");
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Two namespaces joined by a veth pair, MTU 1500, with offloads off so checksums are
+/// final on the wire (like the conformance captures): `a` is 10.77.0.1/fd77::1 on `veth-a`,
+/// `b` is 10.77.0.2/fd77::2 on `veth-b`.
+pub struct VethPair {
+    pub a: NetNs,
+    pub b: NetNs,
+}
+
+impl VethPair {
+    pub fn new(tag: &str) -> VethPair {
+        let a = NetNs::new(&format!("{tag}a"));
+        let b = NetNs::new(&format!("{tag}b"));
+        a.ip(&[
+            "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", &b.name,
+        ]);
+        for (ns, dev, v4, v6, mac) in [
+            (&a, "veth-a", "10.77.0.1/24", "fd77::1/64", "02:77:00:00:00:01"),
+            (&b, "veth-b", "10.77.0.2/24", "fd77::2/64", "02:77:00:00:00:02"),
+        ] {
+            ns.ip(&["link", "set", dev, "address", mac]);
+            ns.ip(&["addr", "add", v4, "dev", dev]);
+            ns.ip(&["addr", "add", v6, "dev", dev, "nodad"]);
+            ns.ip(&["link", "set", dev, "up"]);
+            let _ = ns
+                .cmd("ethtool")
+                .args(["-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        // Neighbours known up front: no ARP/ND packets in the middle of a capture.
+        a.ip(&["neigh", "add", "10.77.0.2", "lladdr", "02:77:00:00:00:02", "dev", "veth-a"]);
+        b.ip(&["neigh", "add", "10.77.0.1", "lladdr", "02:77:00:00:00:01", "dev", "veth-b"]);
+        a.ip(&["neigh", "add", "fd77::2", "lladdr", "02:77:00:00:00:02", "dev", "veth-a"]);
+        b.ip(&["neigh", "add", "fd77::1", "lladdr", "02:77:00:00:00:01", "dev", "veth-b"]);
+        VethPair { a, b }
+    }
+}
+
+/// A child process, killed on drop; its stdout and stderr are collected by threads.
+pub struct Proc {
+    pub child: Child,
+    stdout: Option<thread::JoinHandle<Vec<u8>>>,
+    stderr_lines: mpsc::Receiver<String>,
+    stderr_seen: Vec<String>,
+    name: String,
+}
+
+impl Proc {
+    /// Spawns `cmd` with piped output.
+    pub fn spawn(name: &str, mut cmd: Command) -> Proc {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        let mut out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let stdout = thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = out.read_to_end(&mut v);
+            v
+        });
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Proc {
+            child,
+            stdout: Some(stdout),
+            stderr_lines: rx,
+            stderr_seen: Vec::new(),
+            name: name.to_string(),
+        }
+    }
+
+    /// Waits until a stderr line contains `needle` (the ready signal), or panics with what
+    /// the process said.
+    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.stderr_seen.iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) => self.stderr_seen.push(line),
+                Err(_) => panic!(
+                    "{}: no '{needle}' within {timeout:?}; stderr:\n{}",
+                    self.name,
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: plain libc call on our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// Sends SIGINT and waits (bounded) for the exit; returns (status, stdout, stderr).
+    pub fn interrupt(mut self, timeout: Duration) -> (std::process::ExitStatus, String, String) {
+        self.signal(libc::SIGINT);
+        self.wait(timeout)
+    }
+
+    /// Waits (bounded) for the exit; kills after `timeout`.
+    pub fn wait(mut self, timeout: Duration) -> (std::process::ExitStatus, String, String) {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{} did not exit within {timeout:?}", self.name);
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let out = self.stdout.take().unwrap().join().unwrap_or_default();
+        // Collect the rest of stderr.
+        let end = Instant::now() + Duration::from_secs(2);
+        while let Ok(line) = self
+            .stderr_lines
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {
+            self.stderr_seen.push(line);
+        }
+        (
+            status,
+            String::from_utf8_lossy(&out).into_owned(),
+            self.stderr_seen.join("\n"),
+        )
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts tracer in `ns` with `args` and waits for its "listening on" line.
+pub fn start_tracer(ns: &NetNs, args: &[&str]) -> Proc {
+    let mut c = ns.cmd(tracer_bin());
+    c.args(args);
+    let mut p = Proc::spawn("tracer", c);
+    p.wait_for_stderr("listening on", Duration::from_secs(30));
+    p
+}
+
+/// Starts real tcpdump in `ns` with `args` (`-l` added) and waits for "listening on".
+pub fn start_tcpdump(ns: &NetNs, args: &[&str]) -> Proc {
+    let mut c = ns.cmd("tcpdump");
+    c.arg("-l").args(args);
+    let mut p = Proc::spawn("tcpdump", c);
+    p.wait_for_stderr("listening on", Duration::from_secs(10));
+    p
+}
+
+/// One printed packet: its first line split into timestamp and the rest, plus any
+/// continuation lines (`-v`, `-X`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Printed {
+    pub micros_of_day: Option<i64>,
+    pub text: String,
+}
+
+/// Splits tcpdump-format output into packets (a packet starts with a timestamp).
+pub fn packets(out: &str) -> Vec<Printed> {
+    let mut v: Vec<Printed> = Vec::new();
+    for line in out.lines() {
+        let ts = parse_time_of_day(line);
+        match (ts, v.last_mut()) {
+            (Some((us, rest)), _) => v.push(Printed {
+                micros_of_day: Some(us),
+                text: rest.to_string(),
+            }),
+            (None, Some(last)) => {
+                last.text.push('\n');
+                last.text.push_str(line);
+            }
+            (None, None) => v.push(Printed {
+                micros_of_day: None,
+                text: line.to_string(),
+            }),
+        }
+    }
+    v
+}
+
+/// `HH:MM:SS.uuuuuu rest` → (microseconds of the day, rest).
+fn parse_time_of_day(line: &str) -> Option<(i64, &str)> {
+    let (ts, rest) = line.split_once(' ')?;
+    let b = ts.as_bytes();
+    if b.len() != 15 || b[2] != b':' || b[5] != b':' || b[8] != b'.' {
+        return None;
+    }
+    let n = |s: &str| s.parse::<i64>().ok();
+    let (h, m, s, u) = (n(&ts[0..2])?, n(&ts[3..5])?, n(&ts[6..8])?, n(&ts[9..15])?);
+    Some((((h * 60 + m) * 60 + s) * 1_000_000 + u, rest))
+}
+
+/// Asserts tracer printed what tcpdump printed: the same packets in the same order with
+/// equal text, and timestamps at most `tolerance_us` apart.
+pub fn assert_same_as_tcpdump(tracer_out: &str, tcpdump_out: &str, tolerance_us: i64) {
+    let ours = packets(tracer_out);
+    let theirs = packets(tcpdump_out);
+    let diff = || {
+        format!(
+            "--- tcpdump ({} packets)\n{tcpdump_out}\n--- tracer ({} packets)\n{tracer_out}",
+            theirs.len(),
+            ours.len()
+        )
+    };
+    assert!(!theirs.is_empty(), "tcpdump printed nothing\n{}", diff());
+    assert_eq!(ours.len(), theirs.len(), "packet counts differ\n{}", diff());
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a.text, b.text, "packet {} differs\n{}", i + 1, diff());
+        let (Some(x), Some(y)) = (a.micros_of_day, b.micros_of_day) else {
+            panic!("packet {} has no timestamp\n{}", i + 1, diff());
+        };
+        assert!(
+            (x - y).abs() <= tolerance_us,
+            "packet {}: timestamps {} us apart (limit {tolerance_us})\n{}",
+            i + 1,
+            (x - y).abs(),
+            diff()
+        );
+    }
+}
+
+/// The netcat chat of the classic walkthrough, on `addr` port `port` inside `ns`: the client
+/// says "hello world!" and "how's it going?", the server answers "pretty good!", then the
+/// client closes. Bounded in time.
+pub fn nc_chat(ns_server: &NetNs, ns_client: &NetNs, listen: &str, connect: &str, port: u16) {
+    let mut server = ns_server.cmd("bash");
+    server.args([
+        "-c",
+        &format!("(sleep 0.6; printf 'pretty good!\\n'; sleep 1) | timeout 5 nc -l {listen} {port} > /dev/null"),
+    ]);
+    let server = Proc::spawn("nc -l", server);
+    thread::sleep(Duration::from_millis(200));
+    ns_client.sh(&format!(
+        "(printf 'hello world!\\n'; sleep 0.3; printf \"how's it going?\\n\"; sleep 0.6) | timeout 5 nc -N {connect} {port} > /dev/null"
+    ));
+    let _ = server.wait(Duration::from_secs(8));
+}
+
+/// `tracer`/`tcpdump` summary: the number before `text` (e.g. "packets captured").
+pub fn summary_count(stderr: &str, text: &str) -> Option<u64> {
+    stderr.lines().find_map(|l| {
+        let l = l.trim();
+        let (n, rest) = l.split_once(' ')?;
+        let rest = rest.trim_start_matches("packets ").trim_start_matches("packet ");
+        if rest.starts_with(text) {
+            n.parse().ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// Loaded BPF programs and links (from bpftool), for proving nothing stays attached.
+pub fn bpf_programs_named(prefix: &str) -> Vec<u64> {
+    let out = Command::new("bpftool")
+        .args(["-j", "prog", "show"])
+        .output()
+        .expect("bpftool");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Minimal JSON scan: objects with "id": N ... "name": "tracer_...".
+    let mut ids = Vec::new();
+    for obj in text.split("},{") {
+        let id = obj
+            .split("\"id\":")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).find(|t| !t.is_empty()))
+            .and_then(|s| s.parse().ok());
+        let named = obj
+            .split("\"name\":\"")
+            .nth(1)
+            .is_some_and(|s| s.starts_with(prefix));
+        if let (Some(id), true) = (id, named) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// Links whose program is one of `prog_ids`.
+pub fn bpf_links_of(prog_ids: &[u64]) -> Vec<String> {
+    let out = Command::new("bpftool")
+        .args(["link", "show"])
+        .output()
+        .expect("bpftool");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            prog_ids
+                .iter()
+                .any(|id| l.contains(&format!("prog {id} ")) || l.ends_with(&format!("prog {id}")))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes a minimal nginx config serving `body` on `listen`, for load tests.
+pub fn nginx_conf(dir: &Path, listen: &str) -> PathBuf {
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\ndaemon off;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n\
+               fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
+               server {{\n    listen {listen};\n    location / {{ return 200 'ok\\n'; }}\n  }}\n}}\n",
+            dir = dir.display()
+        ),
+    )
+    .unwrap();
+    conf
+}

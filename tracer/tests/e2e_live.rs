@@ -1,0 +1,203 @@
+//! Privileged end-to-end tests: real traffic in namespaces the tests create, tracer and real
+//! tcpdump capturing side by side. `sudo -E cargo xtask test` runs them; plain `cargo test`
+//! as a normal user skips them with a notice.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const SECS: fn(u64) -> Duration = Duration::from_secs;
+
+#[test]
+fn lo_netcat_chat_prints_what_tcpdump_prints() {
+    let Some(_serial) = privileged(&["tcpdump", "nc"]) else {
+        return;
+    };
+    let ns = NetNs::new("lo");
+    let tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    let tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, dump, _) = tcpdump.interrupt(SECS(5));
+    let (status, out, err) = tracer.interrupt(SECS(5));
+    assert!(status.success(), "tracer failed: {err}");
+    assert_same_as_tcpdump(&out, &dump, 1000);
+    // The chat: handshake, 3 data segments with their ACKs, FIN/FIN/ACK.
+    assert_eq!(packets(&out).len(), 12, "{out}");
+    assert_eq!(summary_count(&err, "captured"), Some(12), "{err}");
+    assert_eq!(summary_count(&err, "dropped by kernel"), Some(0), "{err}");
+}
+
+#[test]
+fn veth_netcat_chat_prints_what_tcpdump_prints_in_both_directions() {
+    let Some(_serial) = privileged(&["tcpdump", "nc", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("veth");
+    // Both hooks on the client's end: XDP sees the server's packets, TC egress the client's.
+    let tracer = start_tracer(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    let tcpdump = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    nc_chat(&net.b, &net.a, "10.77.0.2", "10.77.0.2", 43981);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, dump, _) = tcpdump.interrupt(SECS(5));
+    let (status, out, err) = tracer.interrupt(SECS(5));
+    assert!(status.success(), "tracer failed: {err}");
+    assert_same_as_tcpdump(&out, &dump, 1000);
+    assert_eq!(packets(&out).len(), 12, "{out}");
+}
+
+#[test]
+fn ipv6_over_veth_prints_what_tcpdump_prints() {
+    let Some(_serial) = privileged(&["tcpdump", "nc", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("v6");
+    let tracer = start_tracer(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    let tcpdump = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    nc_chat(&net.b, &net.a, "fd77::2", "fd77::2", 43981);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, dump, _) = tcpdump.interrupt(SECS(5));
+    let (status, out, err) = tracer.interrupt(SECS(5));
+    assert!(status.success(), "tracer failed: {err}");
+    assert_same_as_tcpdump(&out, &dump, 1000);
+}
+
+#[test]
+fn count_limit_stops_after_n_packets_with_the_summary() {
+    let Some(_serial) = privileged(&["nc"]) else {
+        return;
+    };
+    let ns = NetNs::new("cnt");
+    let tracer = start_tracer(&ns, &["-i", "lo", "-nn", "-c", "3", "port", "43981"]);
+    nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
+    let (status, out, err) = tracer.wait(SECS(10));
+    assert!(status.success(), "{err}");
+    assert_eq!(packets(&out).len(), 3, "{out}");
+    assert_eq!(summary_count(&err, "captured"), Some(3), "{err}");
+    // -c ends without the newline tcpdump prints after a signal.
+    assert!(err.contains("\n3 packets captured"), "{err}");
+}
+
+#[test]
+fn sigterm_ends_the_capture_with_the_summary() {
+    let Some(_serial) = privileged(&[]) else {
+        return;
+    };
+    let ns = NetNs::new("term");
+    let tracer = start_tracer(&ns, &["-i", "lo", "-nn"]);
+    tracer.signal(libc::SIGTERM);
+    let (status, _, err) = tracer.wait(SECS(10));
+    assert!(status.success(), "{err}");
+    assert_eq!(summary_count(&err, "captured"), Some(0), "{err}");
+    assert_eq!(summary_count(&err, "dropped by kernel"), Some(0), "{err}");
+}
+
+#[test]
+fn missing_interface_is_one_clear_line() {
+    let Some(_serial) = privileged(&[]) else {
+        return;
+    };
+    let ns = NetNs::new("noif");
+    let out = ns.cmd(tracer_bin()).args(["-i", "nosuch0"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.trim(), "tracer: nosuch0: No such device exists");
+}
+
+#[test]
+fn kill_9_leaves_no_program_attached() {
+    let Some(_serial) = privileged(&["bpftool", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("kill");
+    let before = bpf_programs_named("tracer_");
+    let tracer = start_tracer(&net.a, &["-i", "lo", "-i", "veth-a", "-nn"]);
+    let ours: Vec<u64> = bpf_programs_named("tracer_")
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect();
+    assert!(!ours.is_empty(), "no tracer programs loaded");
+    let xdp = net.a.sh("ip -d link show dev veth-a");
+    assert!(xdp.contains("prog/xdp"), "XDP not attached: {xdp}");
+    assert_eq!(bpf_links_of(&ours).len(), 3, "expected XDP on lo and veth-a, TCX egress on veth-a");
+
+    tracer.signal(libc::SIGKILL);
+    let _ = tracer.wait(SECS(5));
+    // Links and programs are released when the last fd closes (the kernel frees them
+    // asynchronously): poll a little.
+    let deadline = std::time::Instant::now() + SECS(5);
+    loop {
+        let links = bpf_links_of(&ours);
+        let progs: Vec<u64> = bpf_programs_named("tracer_")
+            .into_iter()
+            .filter(|id| ours.contains(id))
+            .collect();
+        let xdp = net.a.sh("ip -d link show dev veth-a; ip -d link show dev lo");
+        if links.is_empty() && progs.is_empty() && !xdp.contains("prog/xdp") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still attached after kill -9: links {links:?}, programs {progs:?}\n{xdp}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// wrk -> nginx on loopback: every packet tcpdump counts, tracer counts too, none dropped.
+#[test]
+fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
+    let Some(_serial) = privileged(&["tcpdump", "nginx", "wrk"]) else {
+        return;
+    };
+    let ns = NetNs::new("load");
+    let dir = tempdir();
+    let conf = nginx_conf(&dir, "127.0.0.1:8080");
+    let mut nginx = ns.cmd("nginx");
+    nginx.args(["-c"]).arg(&conf);
+    let nginx = Proc::spawn("nginx", nginx);
+    ns.sh("for i in $(seq 50); do nc -z 127.0.0.1 8080 && exit 0; sleep 0.1; done; exit 1");
+
+    let tracer = {
+        let mut c = ns.cmd(tracer_bin());
+        c.args(["-i", "lo", "-nn", "port", "8080"]);
+        let mut p = Proc::spawn("tracer", c);
+        p.wait_for_stderr("listening on", SECS(30));
+        p
+    };
+    // tcpdump writes to /dev/null: printing text it would drop packets itself.
+    let tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "-w", "/dev/null", "port", "8080"]);
+    let wrk = ns.sh("timeout 30 wrk -t1 -c32 -d5s http://127.0.0.1:8080/ 2>&1");
+    std::thread::sleep(Duration::from_millis(500));
+    let (_, _, dump_err) = tcpdump.interrupt(SECS(10));
+    let (status, out, err) = tracer.interrupt(SECS(30));
+    drop(nginx);
+    assert!(status.success(), "{err}");
+
+    let theirs = summary_count(&dump_err, "captured").expect("tcpdump summary");
+    let their_drops = summary_count(&dump_err, "dropped by kernel").unwrap_or(0);
+    let ours = summary_count(&err, "captured").expect("tracer summary");
+    let dropped = summary_count(&err, "dropped by kernel").expect("tracer drops");
+    let lines = out.lines().count() as u64;
+    eprintln!("wrk: {wrk}\ntracer: {err}\ntcpdump: {dump_err}");
+    assert_eq!(dropped, 0, "tracer dropped records:\n{err}");
+    assert_eq!(their_drops, 0, "tcpdump dropped packets, counts not comparable:\n{dump_err}");
+    assert_eq!(ours, theirs, "tracer and tcpdump counted different packets");
+    assert_eq!(lines, ours, "every captured packet printed one line");
+    assert!(ours > 100_000, "the load was too light to mean anything: {ours} packets");
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tracer-test-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+}
