@@ -359,8 +359,8 @@ fn rt6(c: &mut Ctx, cp: usize) -> R<Option<usize>> {
     if ty == 0 {
         c.s(" [Deprecated]");
     }
-    c.s(", segleft=");
     let sl = c.u8(cp + 3)?;
+    c.s(", segleft=");
     c.num(sl);
     match ty {
         0 | 2 => {
@@ -371,16 +371,16 @@ fn rt6(c: &mut Ctx, cp: usize) -> R<Option<usize>> {
             }
         }
         4 => {
-            c.s(", last-entry=");
             let le = c.u8(cp + 4)?;
+            c.s(", last-entry=");
             c.num(le);
             let fl = c.u8(cp + 5)?;
             if fl != 0 || c.opts.verbose > 0 {
                 c.s(", flags=0x");
                 c.hex(fl, 1);
             }
-            c.s(", tag=");
             let tag = c.be16(cp + 6)?;
+            c.s(", tag=");
             c.hex(tag, 1);
         }
         _ => {
@@ -398,6 +398,7 @@ fn rt6(c: &mut Ctx, cp: usize) -> R<Option<usize>> {
     }
     let mut p = cp + 8;
     for i in 0..len0 / 2 {
+        c.bytes(p, 16)?;
         c.s(", [");
         c.num(i as u32);
         c.b(b']');
