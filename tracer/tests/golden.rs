@@ -133,7 +133,9 @@ fn check_records(label: &str, link: LinkType, recs: &[Record], modes: &[&[&str]]
     let path = temp_pcap(label);
     write_pcap(&path, link, recs);
     let f = against_tcpdump(label, &path, modes);
-    let _ = std::fs::remove_file(&path);
+    if std::env::var_os("TRACER_KEEP_PCAPS").is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
     f
 }
 
@@ -872,5 +874,62 @@ fn truncated_and_mutated_packets_never_panic() {
             };
             run(*link, &m[..cut], wire, &mut printers);
         }
+    }
+}
+
+/// Throughput of the printer over the corpus, looped (run with
+/// `cargo test --release -p tracer --test golden -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn printer_throughput_on_looped_corpus() {
+    set_utc();
+    let mut packets = Vec::new();
+    for (pcap, _) in corpus_pcaps() {
+        let p = read_pcap(&pcap);
+        for r in p.records {
+            packets.push((p.link, r));
+        }
+    }
+    if packets.is_empty() {
+        eprintln!("NOTICE: corpus not found; throughput skipped");
+        return;
+    }
+    for flags in [&["-nn"][..], &["-nn", "-v"], &["-nn", "-X"], &[]] {
+        let mut pr = Printer::new(options(flags));
+        let mut out = Vec::with_capacity(1 << 20);
+        let (mut lines, mut bytes, mut lines_per_round) = (0usize, 0usize, 0usize);
+        let start = std::time::Instant::now();
+        let rounds = 20_000;
+        // A steady 250k packets/s clock, as in one long capture.
+        let mut n: i64 = 0;
+        for _ in 0..rounds {
+            for (link, r) in &packets {
+                n += 1;
+                let ts = Timestamp::from_nanos(1_700_000_000_000_000_000 + n as i128 * 4_000);
+                pr.print(
+                    &Packet {
+                        ts,
+                        link: *link,
+                        data: &r.data,
+                        wire_len: r.wire_len,
+                    },
+                    &mut out,
+                );
+            }
+            if lines_per_round == 0 {
+                lines_per_round = out.iter().filter(|&&b| b == b'\n').count();
+            }
+            lines += lines_per_round;
+            bytes += out.len();
+            out.clear();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "{flags:?}: {} packets, {lines} lines in {secs:.2}s = {:.0} packets/s, {:.0} lines/s, {:.0} MB/s",
+            rounds * packets.len(),
+            (rounds * packets.len()) as f64 / secs,
+            lines as f64 / secs,
+            bytes as f64 / secs / 1e6
+        );
     }
 }

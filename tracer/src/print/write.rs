@@ -1,41 +1,52 @@
 //! Allocation-free formatting into the output buffer: the hot path formats every number
 //! itself instead of going through `format!`, which would allocate per field.
 
+/// Appends the first `n` bytes of `buf`: copies the whole fixed-size buffer (an inlined
+/// constant-size copy instead of a `memcpy` call for a few bytes) and trims the length.
+#[inline(always)]
+fn put<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
+    let start = out.len();
+    out.extend_from_slice(buf);
+    out.truncate(start + n);
+}
+
+/// Number of decimal digits of `v`.
+#[inline(always)]
+fn digits(v: u64) -> usize {
+    match v.checked_ilog10() {
+        Some(l) => l as usize + 1,
+        None => 1,
+    }
+}
+
 /// Appends `v` in decimal (`%u`).
 #[inline]
 pub(crate) fn dec(out: &mut Vec<u8>, v: u64) {
+    let n = digits(v);
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
+    let mut x = v;
+    let mut i = n;
+    while i > 0 {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[i] = b'0' + (x % 10) as u8;
+        x /= 10;
     }
-    out.extend_from_slice(&buf[i..]);
+    put(out, &buf, n);
 }
 
 /// Appends `v` in decimal, zero-padded to `width` digits (`%0Nu`).
 #[inline]
 pub(crate) fn dec_pad(out: &mut Vec<u8>, v: u64, width: usize) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
+    let n = digits(v).max(width).min(20);
+    let mut buf = [b'0'; 20];
+    let mut x = v;
+    let mut i = n;
+    while i > 0 && x > 0 {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[i] = b'0' + (x % 10) as u8;
+        x /= 10;
     }
-    for _ in (buf.len() - i)..width {
-        out.push(b'0');
-    }
-    out.extend_from_slice(&buf[i..]);
+    put(out, &buf, n);
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -43,28 +54,24 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Appends `v` in lowercase hex, at least `width` digits (`%0Nx`; width 0 or 1 is `%x`).
 #[inline]
 pub(crate) fn hex(out: &mut Vec<u8>, v: u64, width: usize) {
-    let mut buf = [0u8; 16];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
+    let n = ((64 - (v | 1).leading_zeros() as usize).div_ceil(4))
+        .max(width)
+        .min(16);
+    let mut buf = [b'0'; 16];
+    let mut x = v;
+    let mut i = n;
+    while i > 0 && x > 0 {
         i -= 1;
-        buf[i] = HEX[(v & 0xf) as usize];
-        v >>= 4;
-        if v == 0 {
-            break;
-        }
+        buf[i] = HEX[(x & 0xf) as usize];
+        x >>= 4;
     }
-    for _ in (buf.len() - i)..width {
-        out.push(b'0');
-    }
-    out.extend_from_slice(&buf[i..]);
+    put(out, &buf, n);
 }
 
 /// Appends one byte as two hex digits (`%02x`).
 #[inline]
 pub(crate) fn hex2(out: &mut Vec<u8>, b: u8) {
-    out.push(HEX[(b >> 4) as usize]);
-    out.push(HEX[(b & 0xf) as usize]);
+    out.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
 }
 
 /// Appends `s` left-justified in a field of `width` bytes (`%-Ns`).
@@ -86,13 +93,25 @@ pub(crate) fn right(out: &mut Vec<u8>, s: &[u8], width: usize) {
 /// Appends an IPv4 address in dotted quad.
 #[inline]
 pub(crate) fn ipv4(out: &mut Vec<u8>, a: &[u8]) {
-    dec(out, a[0] as u64);
-    out.push(b'.');
-    dec(out, a[1] as u64);
-    out.push(b'.');
-    dec(out, a[2] as u64);
-    out.push(b'.');
-    dec(out, a[3] as u64);
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for (k, &o) in a[..4].iter().enumerate() {
+        if k > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    put(out, &buf, n);
 }
 
 /// Appends an IPv6 address the way tcpdump's `addrtostr6` does (RFC 5952 style, the same
@@ -179,6 +198,12 @@ mod tests {
         hex(&mut o, 0x1a, 4);
         o.push(b' ');
         dec_pad(&mut o, 42, 6);
-        assert_eq!(o, b"0 4294967295 001a 000042");
+        o.push(b' ');
+        hex(&mut o, 0, 1);
+        hex(&mut o, 0xdeadbeef, 1);
+        o.push(b' ');
+        ipv4(&mut o, &[10, 0, 200, 255]);
+        dec_pad(&mut o, 0, 2);
+        assert_eq!(o, b"0 4294967295 001a 000042 0deadbeef 10.0.200.25500");
     }
 }

@@ -31,7 +31,7 @@ pub fn tcp(
     payload: &[u8],
 ) -> Vec<u8> {
     let mut o = opts.to_vec();
-    while o.len() % 4 != 0 {
+    while !o.len().is_multiple_of(4) {
         o.push(0);
     }
     let mut t = Vec::new();
@@ -63,7 +63,7 @@ pub fn ipv4_full(
     id: u16,
 ) -> Vec<u8> {
     let hl = 20 + opts.len();
-    assert!(hl % 4 == 0 && hl <= 60);
+    assert!(hl.is_multiple_of(4) && hl <= 60);
     let total = hl + payload.len();
     let mut h = vec![0x40 | (hl / 4) as u8, 0];
     h.extend_from_slice(&(total as u16).to_be_bytes());
