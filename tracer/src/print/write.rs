@@ -1,13 +1,16 @@
 //! Allocation-free formatting into the output buffer: the hot path formats every number
 //! itself instead of going through `format!`, which would allocate per field.
 
-/// Appends the first `n` bytes of `buf`: copies the whole fixed-size buffer (an inlined
-/// constant-size copy instead of a `memcpy` call for a few bytes) and trims the length.
+/// Appends `n` bytes produced by `fill`, which gets the `n` output slots to write
+/// (all of them). Digits go straight into the buffer's spare capacity: no temporary,
+/// no `memcpy` call for a few bytes.
 #[inline(always)]
-fn put<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
-    let start = out.len();
-    out.extend_from_slice(buf);
-    out.truncate(start + n);
+fn emit(out: &mut Vec<u8>, n: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<u8>])) {
+    out.reserve(n);
+    let len = out.len();
+    fill(&mut out.spare_capacity_mut()[..n]);
+    // SAFETY: `fill` initialised all `n` slots after `len`, and `reserve` made room.
+    unsafe { out.set_len(len + n) };
 }
 
 /// Number of decimal digits of `v`.
@@ -19,34 +22,28 @@ fn digits(v: u64) -> usize {
     }
 }
 
+/// Writes `v` in decimal right-aligned into all of `slots` (zero-padded on the left).
+#[inline(always)]
+fn fill_dec(slots: &mut [std::mem::MaybeUninit<u8>], v: u64) {
+    let mut x = v;
+    for s in slots.iter_mut().rev() {
+        s.write(b'0' + (x % 10) as u8);
+        x /= 10;
+    }
+}
+
 /// Appends `v` in decimal (`%u`).
 #[inline]
 pub(crate) fn dec(out: &mut Vec<u8>, v: u64) {
     let n = digits(v);
-    let mut buf = [0u8; 20];
-    let mut x = v;
-    let mut i = n;
-    while i > 0 {
-        i -= 1;
-        buf[i] = b'0' + (x % 10) as u8;
-        x /= 10;
-    }
-    put(out, &buf, n);
+    emit(out, n, |s| fill_dec(s, v));
 }
 
 /// Appends `v` in decimal, zero-padded to `width` digits (`%0Nu`).
 #[inline]
 pub(crate) fn dec_pad(out: &mut Vec<u8>, v: u64, width: usize) {
-    let n = digits(v).max(width).min(20);
-    let mut buf = [b'0'; 20];
-    let mut x = v;
-    let mut i = n;
-    while i > 0 && x > 0 {
-        i -= 1;
-        buf[i] = b'0' + (x % 10) as u8;
-        x /= 10;
-    }
-    put(out, &buf, n);
+    let n = digits(v).max(width);
+    emit(out, n, |s| fill_dec(s, v));
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -54,18 +51,14 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Appends `v` in lowercase hex, at least `width` digits (`%0Nx`; width 0 or 1 is `%x`).
 #[inline]
 pub(crate) fn hex(out: &mut Vec<u8>, v: u64, width: usize) {
-    let n = ((64 - (v | 1).leading_zeros() as usize).div_ceil(4))
-        .max(width)
-        .min(16);
-    let mut buf = [b'0'; 16];
-    let mut x = v;
-    let mut i = n;
-    while i > 0 && x > 0 {
-        i -= 1;
-        buf[i] = HEX[(x & 0xf) as usize];
-        x >>= 4;
-    }
-    put(out, &buf, n);
+    let n = ((64 - (v | 1).leading_zeros() as usize).div_ceil(4)).max(width);
+    emit(out, n, |slots| {
+        let mut x = v;
+        for s in slots.iter_mut().rev() {
+            s.write(HEX[(x & 0xf) as usize]);
+            x >>= 4;
+        }
+    });
 }
 
 /// Appends one byte as two hex digits (`%02x`).
@@ -93,25 +86,19 @@ pub(crate) fn right(out: &mut Vec<u8>, s: &[u8], width: usize) {
 /// Appends an IPv4 address in dotted quad.
 #[inline]
 pub(crate) fn ipv4(out: &mut Vec<u8>, a: &[u8]) {
-    let mut buf = [0u8; 16];
-    let mut n = 0;
-    for (k, &o) in a[..4].iter().enumerate() {
-        if k > 0 {
-            buf[n] = b'.';
-            n += 1;
+    let n = 3 + a[..4].iter().map(|&o| digits(o as u64)).sum::<usize>();
+    emit(out, n, |slots| {
+        let mut k = 0;
+        for (i, &o) in a[..4].iter().enumerate() {
+            if i > 0 {
+                slots[k].write(b'.');
+                k += 1;
+            }
+            let d = digits(o as u64);
+            fill_dec(&mut slots[k..k + d], o as u64);
+            k += d;
         }
-        if o >= 100 {
-            buf[n] = b'0' + o / 100;
-            n += 1;
-        }
-        if o >= 10 {
-            buf[n] = b'0' + o / 10 % 10;
-            n += 1;
-        }
-        buf[n] = b'0' + o % 10;
-        n += 1;
-    }
-    put(out, &buf, n);
+    });
 }
 
 /// Appends an IPv6 address the way tcpdump's `addrtostr6` does (RFC 5952 style, the same
