@@ -9,6 +9,19 @@
 //!
 //! The hot path does not allocate: everything is written straight into the caller's
 //! buffer, names and local times are cached.
+//!
+//! Where this is not byte-identical to tcpdump 4.99.3 (all outside the golden corpus):
+//! * payload decoders for telnet, BGP, PPTP, RESP, BEEP, OpenFlow, DNS, MSDP, RPKI-RTR,
+//!   LDP and NFS ports are not ported (the TCP summary is printed, tcpdump adds more);
+//! * non-IP ethertypes (ARP, MPLS, 802.3/LLC, MACsec, ...) print tcpdump's raw-data
+//!   fallback instead of their decoders, non-TCP IP protocols print the generic
+//!   `ip-proto-N LEN` form, and an IPv6 mobility header ends the line;
+//! * a reverse lookup slower than [`LOOKUP_BOUND`] prints the address numerically
+//!   (tcpdump would block and print the name);
+//! * conversations idle past the sequence table's bound ([`SEQ_TABLE_GENERATION`]) restart
+//!   with absolute numbers (tcpdump's table never forgets);
+//! * `-AA` and `-M secret` have no option here (md5 options print tcpdump's
+//!   "shared secret not supplied with -M, can't check - ..." form).
 
 mod ctx;
 mod ether;
