@@ -1,9 +1,9 @@
 //! tcpdump 4.99's text output for TCP over IPv4/IPv6.
 //!
-//! The modules mirror tcpdump's printers: [`ether`]/[`sll`] (link layers), [`ip`],
-//! [`ip6`], [`tcp`], [`tcp_options`], [`http`] (payload decoders), plus [`seq`]
-//! (relative sequence numbers), [`names`] (host/port names), [`time`] (timestamps) and
-//! [`hexdump`] (`-x`/`-X`/`-A`). Each printer follows its C counterpart's control flow,
+//! The modules mirror tcpdump's printers: `ether`/`sll` (link layers), `ip`,
+//! `ip6`, `tcp`, `tcp_options`, `http` (payload decoders), plus [`seq`]
+//! (relative sequence numbers), [`names`] (host/port names), `time` (timestamps) and
+//! `hexdump` (`-x`/`-X`/`-A`). Each printer follows its C counterpart's control flow,
 //! including where tcpdump bails out, so truncated and malformed packets print the
 //! same markers.
 //!
