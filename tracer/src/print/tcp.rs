@@ -1,0 +1,241 @@
+//! TCP (tcpdump's print-tcp.c): ports, flags, relative sequence numbers, checksum,
+//! options, length, and the payload hand-off (HTTP and other text protocols, RST data).
+
+use super::ctx::{Ctx, Trunc, R};
+use super::{http, ip, ip6, tcp_options};
+
+pub(crate) const TH_FIN: u8 = 0x01;
+pub(crate) const TH_SYN: u8 = 0x02;
+pub(crate) const TH_RST: u8 = 0x04;
+pub(crate) const TH_ACK: u8 = 0x10;
+pub(crate) const TH_URG: u8 = 0x20;
+
+const FLAG_NAMES: [(u8, u8); 8] = [
+    (0x01, b'F'),
+    (0x02, b'S'),
+    (0x04, b'R'),
+    (0x08, b'P'),
+    (0x10, b'.'),
+    (0x20, b'U'),
+    (0x40, b'E'),
+    (0x80, b'W'),
+];
+
+/// What tcp_print needs from the IP layer: header offset and version.
+#[derive(Clone, Copy)]
+pub(crate) struct IpRef {
+    pub at: usize,
+    pub v6: bool,
+}
+
+impl IpRef {
+    pub fn src_dst<'p>(&self, c: &Ctx<'p, '_>) -> R<(&'p [u8], &'p [u8])> {
+        if self.v6 {
+            Ok((c.bytes(self.at + 8, 16)?, c.bytes(self.at + 24, 16)?))
+        } else {
+            Ok((c.bytes(self.at + 12, 4)?, c.bytes(self.at + 16, 4)?))
+        }
+    }
+}
+
+fn addr(c: &mut Ctx, ipr: IpRef, dst: bool) -> R<()> {
+    match (ipr.v6, dst) {
+        (false, false) => c.ipaddr(ipr.at + 12),
+        (false, true) => c.ipaddr(ipr.at + 16),
+        (true, false) => c.ip6addr(ipr.at + 8),
+        (true, true) => c.ip6addr(ipr.at + 24),
+    }
+}
+
+fn port(c: &mut Ctx, p: u16) {
+    c.names.write_tcp_port(c.out, p);
+}
+
+/// `tcp_print`: `tp` is the TCP header offset, `length` the IP payload length, `iph` the
+/// IP header offset.
+pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented: bool) -> R<()> {
+    c.proto = "tcp";
+    let ipr = IpRef {
+        at: iph,
+        v6: c.u8(iph)? >> 4 == 6,
+    };
+    if !c.ttest(tp + 2, 2) {
+        addr(c, ipr, false)?;
+        c.s(" > ");
+        addr(c, ipr, true)?;
+        c.b(b':');
+        c.trunc();
+        return Ok(());
+    }
+    let sport = c.be16(tp)?;
+    let dport = c.be16(tp + 2)?;
+    let direct = if ipr.v6 {
+        c.u8(iph + 6)? == 6
+    } else {
+        c.u8(iph + 9)? == 6
+    };
+    if direct {
+        addr(c, ipr, false)?;
+        c.b(b'.');
+        port(c, sport);
+        c.s(" > ");
+        addr(c, ipr, true)?;
+        c.b(b'.');
+        port(c, dport);
+        c.s(": ");
+    } else {
+        port(c, sport);
+        c.s(" > ");
+        port(c, dport);
+        c.s(": ");
+    }
+    if !c.ttest(tp, 20) {
+        c.trunc();
+        return Ok(());
+    }
+    let hlen = ((c.u8(tp + 12)? >> 4) as u32) * 4;
+    if hlen < 20 {
+        c.s(" tcp ");
+        c.num(length.wrapping_sub(hlen));
+        c.s(" [bad hdr length ");
+        c.num(hlen);
+        c.s(" - too short, < 20]");
+        return Ok(());
+    }
+    let mut seq = c.be32(tp + 4)?;
+    let mut ack = c.be32(tp + 8)?;
+    let win = c.be16(tp + 14)?;
+    let urp = c.be16(tp + 18)?;
+    if c.opts.quiet {
+        c.s("tcp ");
+        c.num(length.wrapping_sub(hlen));
+        if hlen > length {
+            c.s(" [bad hdr length ");
+            c.num(hlen);
+            c.s(" - too long, > ");
+            c.num(length);
+            c.b(b']');
+        }
+        return Ok(());
+    }
+    let flags = c.u8(tp + 13)?;
+    c.s("Flags [");
+    if flags == 0 {
+        c.s("none");
+    } else {
+        for (bit, ch) in FLAG_NAMES {
+            if flags & bit != 0 {
+                c.b(ch);
+            }
+        }
+    }
+    c.b(b']');
+    let (mut thseq, mut thack, mut rev) = (0, 0, false);
+    if !c.opts.absolute_seq && flags & TH_ACK != 0 {
+        let (src, dst) = ipr.src_dst(c)?;
+        let r = c
+            .seq
+            .relate(src, dst, (sport, dport), flags & TH_SYN != 0, seq, ack);
+        (seq, ack, thseq, thack, rev) = r;
+    }
+    if hlen > length {
+        c.s(" [bad hdr length ");
+        c.num(hlen);
+        c.s(" - too long, > ");
+        c.num(length);
+        c.b(b']');
+        return Ok(());
+    }
+    if c.opts.verbose > 0 && !fragmented && c.ttest(tp, length as usize) {
+        let sum = if ipr.v6 {
+            ip6::pseudo_cksum(c, iph, tp, length as usize, 6)?
+        } else {
+            ip::pseudo_cksum(c, iph, tp, length as usize, 6)?
+        };
+        let tcp_sum = c.be16(tp + 16)?;
+        c.s(", cksum 0x");
+        c.hex(tcp_sum, 4);
+        if sum != 0 {
+            c.s(" (incorrect -> 0x");
+            c.hex(ip::shouldbe(tcp_sum, sum), 4);
+            c.b(b')');
+        } else {
+            c.s(" (correct)");
+        }
+    }
+    let length = length - hlen;
+    if c.opts.verbose > 1 || length > 0 || flags & (TH_SYN | TH_FIN | TH_RST) != 0 {
+        c.s(", seq ");
+        c.num(seq);
+        if length > 0 {
+            c.b(b':');
+            c.num(seq.wrapping_add(length));
+        }
+    }
+    if flags & TH_ACK != 0 {
+        c.s(", ack ");
+        c.num(ack);
+    }
+    c.s(", win ");
+    c.num(win);
+    if flags & TH_URG != 0 {
+        c.s(", urg ");
+        c.num(urp);
+    }
+    if hlen > 20 {
+        let o = tcp_options::Opts {
+            flags,
+            rev,
+            thseq,
+            thack,
+            payload_len: length,
+            tp,
+        };
+        if !tcp_options::print(c, tp + 20, hlen as usize - 20, &o)? {
+            return Ok(());
+        }
+    }
+    c.s(", length ");
+    c.num(length);
+    if length == 0 {
+        return Ok(());
+    }
+    if !c.ttest(tp, hlen as usize) {
+        c.s(" [remaining caplen(");
+        let a = c.avail(tp) as u32;
+        c.num(a);
+        c.s(") < header length(");
+        c.num(hlen);
+        c.s(")]");
+        return Err(Trunc);
+    }
+    let bp = tp + hlen as usize;
+    if flags & TH_RST != 0 && c.opts.verbose > 0 {
+        rst_data(c, bp, length);
+        return Ok(());
+    }
+    http::dispatch(c, bp, length, sport, dport)
+}
+
+/// `print_tcp_rst_data`: up to 30 bytes of RST payload, escaped.
+fn rst_data(c: &mut Ctx, sp: usize, length: u32) {
+    let mut length = length as usize;
+    c.s(if c.ttest(sp, length) {
+        " [RST"
+    } else {
+        " [!RST"
+    });
+    if length > 30 {
+        length = 30;
+        c.b(b'+');
+    }
+    c.b(b' ');
+    let mut p = sp;
+    while length > 0 && p < c.snapend {
+        let ch = c.d[p];
+        p += 1;
+        c.print_char(ch);
+        length -= 1;
+    }
+    c.b(b']');
+}

@@ -1,0 +1,209 @@
+//! Test-only helpers: a tiny classic-pcap reader/writer, the conformance corpus location,
+//! running the printer and real tcpdump, and a readable first-difference report.
+
+#![allow(dead_code)]
+
+pub mod craft;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tracer::packet::{LinkType, Packet, Timestamp};
+use tracer::print::{PrintOptions, Printer};
+
+/// One record of a classic pcap file.
+pub struct Record {
+    pub ts: Timestamp,
+    pub wire_len: u32,
+    pub data: Vec<u8>,
+}
+
+/// A whole classic pcap file (little- or big-endian, micro- or nanosecond).
+pub struct Pcap {
+    pub link: LinkType,
+    pub records: Vec<Record>,
+}
+
+pub fn read_pcap(path: &Path) -> Pcap {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let magic_le = u32::from_le_bytes(b[0..4].try_into().unwrap());
+    let (be, nano) = match magic_le {
+        0xa1b2c3d4 => (false, false),
+        0xa1b23c4d => (false, true),
+        0xd4c3b2a1 => (true, false),
+        0x4d3cb2a1 => (true, true),
+        m => panic!("{}: not a classic pcap (magic {m:08x})", path.display()),
+    };
+    let u32_at = |o: usize| {
+        let a: [u8; 4] = b[o..o + 4].try_into().unwrap();
+        if be {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
+    };
+    let link = LinkType::from_linktype(u32_at(20) & 0x0fff_ffff).expect("known link type");
+    let mut records = Vec::new();
+    let mut o = 24;
+    while o + 16 <= b.len() {
+        let sec = u32_at(o) as i64;
+        let frac = u32_at(o + 4);
+        let incl = u32_at(o + 8) as usize;
+        let orig = u32_at(o + 12);
+        o += 16;
+        let end = (o + incl).min(b.len());
+        records.push(Record {
+            ts: Timestamp {
+                sec,
+                nsec: if nano { frac } else { frac * 1000 },
+            },
+            wire_len: orig,
+            data: b[o..end].to_vec(),
+        });
+        o = end;
+    }
+    Pcap { link, records }
+}
+
+/// Writes a little-endian microsecond pcap.
+pub fn write_pcap(path: &Path, link: LinkType, records: &[Record]) {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&262144u32.to_le_bytes());
+    b.extend_from_slice(&link.linktype().to_le_bytes());
+    for r in records {
+        b.extend_from_slice(&(r.ts.sec as u32).to_le_bytes());
+        b.extend_from_slice(&(r.ts.nsec / 1000).to_le_bytes());
+        b.extend_from_slice(&(r.data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&r.wire_len.to_le_bytes());
+        b.extend_from_slice(&r.data);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// The conformance corpus (`TRACER_CONFORMANCE` or `shared/conformance` beside the repo).
+pub fn corpus_dir() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("TRACER_CONFORMANCE") {
+        return Some(PathBuf::from(p));
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        here.join("../../shared/conformance"),
+        here.join("../shared/conformance"),
+    ]
+    .into_iter()
+    .find(|p| p.join("README.md").exists())
+}
+
+/// Every corpus pcap with the folder holding its golden files.
+pub fn corpus_pcaps() -> Vec<(PathBuf, PathBuf)> {
+    let Some(dir) = corpus_dir() else {
+        return Vec::new();
+    };
+    let mut v = Vec::new();
+    for (sub, golden) in [("pcaps", "golden"), ("seeds", "seeds/golden")] {
+        let Ok(rd) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+            .collect();
+        files.sort();
+        for f in files {
+            v.push((f, dir.join(golden)));
+        }
+    }
+    v
+}
+
+/// tcpdump-style flags -> PrintOptions.
+pub fn options(flags: &[&str]) -> PrintOptions {
+    let mut o = PrintOptions::default();
+    for f in flags {
+        let f = f.trim_start_matches('-');
+        for ch in f.chars() {
+            match ch {
+                'n' => o.numeric += 1,
+                'v' => o.verbose += 1,
+                'x' => o.hex += 1,
+                'X' => o.hex_ascii += 1,
+                'A' => o.ascii = true,
+                'S' => o.absolute_seq = true,
+                'q' => o.quiet = true,
+                'e' => o.link_header = true,
+                't' => o.timestamp += 1,
+                _ => panic!("unknown flag {ch}"),
+            }
+        }
+    }
+    o
+}
+
+/// Runs the printer over a pcap file.
+pub fn print_file(path: &Path, flags: &[&str]) -> Vec<u8> {
+    let p = read_pcap(path);
+    let mut pr = Printer::new(options(flags));
+    let mut out = Vec::new();
+    for r in &p.records {
+        pr.print(
+            &Packet {
+                ts: r.ts,
+                link: p.link,
+                data: &r.data,
+                wire_len: r.wire_len,
+            },
+            &mut out,
+        );
+    }
+    out
+}
+
+pub fn tcpdump_available() -> bool {
+    Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `TZ=UTC tcpdump -r path flags`, stdout only.
+pub fn tcpdump(path: &Path, flags: &[&str]) -> Vec<u8> {
+    let o = Command::new("tcpdump")
+        .env("TZ", "UTC")
+        .arg("-r")
+        .arg(path)
+        .args(flags)
+        .output()
+        .expect("run tcpdump");
+    o.stdout
+}
+
+/// None if equal, else a report of the first differing lines with some context.
+pub fn diff(expected: &[u8], got: &[u8]) -> Option<String> {
+    if expected == got {
+        return None;
+    }
+    let e = String::from_utf8_lossy(expected);
+    let g = String::from_utf8_lossy(got);
+    let el: Vec<&str> = e.split('\n').collect();
+    let gl: Vec<&str> = g.split('\n').collect();
+    let mut i = 0;
+    while i < el.len() && i < gl.len() && el[i] == gl[i] {
+        i += 1;
+    }
+    let mut s = format!("first difference at line {}:\n", i + 1);
+    for l in &el[i.saturating_sub(2)..i] {
+        s += &format!("    {l}\n");
+    }
+    for l in el.iter().skip(i).take(3) {
+        s += &format!("  - {l}\n");
+    }
+    for l in gl.iter().skip(i).take(3) {
+        s += &format!("  + {l}\n");
+    }
+    Some(s)
+}
