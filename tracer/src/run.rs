@@ -364,7 +364,7 @@ pub async fn live(args: &Args) -> Result<()> {
         let now = monotonic_ns();
         if now - last_clock > 1_000_000_000 {
             // Follow wall-clock steps (NTP, settimeofday).
-            decoder.clock = WallClock::measure();
+            decoder.clock.refresh();
             last_clock = now;
         }
         rings.drain();

@@ -170,7 +170,9 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
     // tcpdump writes to /dev/null: printing text it would drop packets itself.
     let tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "-w", "/dev/null", "port", "8080"]);
     let wrk = ns.sh("timeout 30 wrk -t1 -c32 -d5s http://127.0.0.1:8080/ 2>&1");
-    std::thread::sleep(Duration::from_millis(500));
+    // tcpdump (TPACKET_V3) hands over a block when it fills or after its 1 s timeout, and
+    // does not read a partly filled block after SIGINT: let the last block time out.
+    std::thread::sleep(Duration::from_millis(2500));
     let (_, _, dump_err) = tcpdump.interrupt(SECS(10));
     let (status, out, err) = tracer.interrupt(SECS(30));
     drop(nginx);

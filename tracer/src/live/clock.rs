@@ -23,22 +23,46 @@ pub fn monotonic_ns() -> u64 {
 #[derive(Copy, Clone, Debug)]
 pub struct WallClock {
     offset_ns: i128,
+    /// Width of the monotonic bracket around the wall-clock read that gave the offset:
+    /// the offset is exact to within this.
+    bracket_ns: i128,
 }
+
+/// A measurement whose bracket is this tight is taken without question.
+const GOOD_BRACKET_NS: i128 = 50_000;
 
 impl WallClock {
     /// Measures the offset, bracketing the wall-clock read between two monotonic reads and
-    /// keeping the tightest of a few tries.
+    /// keeping the tightest of a few tries (a preempted try has a wide bracket).
     pub fn measure() -> WallClock {
-        let mut best = (i128::MAX, 0i128);
-        for _ in 0..5 {
+        let mut best = WallClock {
+            offset_ns: 0,
+            bracket_ns: i128::MAX,
+        };
+        for _ in 0..9 {
             let a = now(libc::CLOCK_MONOTONIC);
             let w = now(libc::CLOCK_REALTIME);
             let b = now(libc::CLOCK_MONOTONIC);
-            if b - a < best.0 {
-                best = (b - a, w - (a + (b - a) / 2));
+            if b - a < best.bracket_ns {
+                best = WallClock {
+                    offset_ns: w - (a + (b - a) / 2),
+                    bracket_ns: b - a,
+                };
+            }
+            if best.bracket_ns <= GOOD_BRACKET_NS / 10 {
+                break;
             }
         }
-        WallClock { offset_ns: best.1 }
+        best
+    }
+
+    /// Re-measures to follow wall-clock steps (NTP, settimeofday), keeping the current
+    /// offset when the new measurement is less trustworthy than both it and the threshold.
+    pub fn refresh(&mut self) {
+        let m = WallClock::measure();
+        if m.bracket_ns <= GOOD_BRACKET_NS || m.bracket_ns <= self.bracket_ns {
+            *self = m;
+        }
     }
 
     pub fn to_wall(&self, monotonic_ns: u64) -> Timestamp {

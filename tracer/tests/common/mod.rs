@@ -227,7 +227,7 @@ impl Proc {
     }
 
     /// Sends SIGINT and waits (bounded) for the exit; returns (status, stdout, stderr).
-    pub fn interrupt(mut self, timeout: Duration) -> (std::process::ExitStatus, String, String) {
+    pub fn interrupt(self, timeout: Duration) -> (std::process::ExitStatus, String, String) {
         self.signal(libc::SIGINT);
         self.wait(timeout)
     }
@@ -335,8 +335,9 @@ fn parse_time_of_day(line: &str) -> Option<(i64, &str)> {
 /// Asserts tracer printed what tcpdump printed: the same packets in the same order with
 /// equal text, and timestamps at most `tolerance_us` apart.
 pub fn assert_same_as_tcpdump(tracer_out: &str, tcpdump_out: &str, tolerance_us: i64) {
-    let ours = packets(tracer_out);
-    let theirs = packets(tcpdump_out);
+    // tcpdump sometimes ends its output with an empty line when interrupted.
+    let ours = packets(tracer_out.trim_end());
+    let theirs = packets(tcpdump_out.trim_end());
     let diff = || {
         format!(
             "--- tcpdump ({} packets)\n{tcpdump_out}\n--- tracer ({} packets)\n{tracer_out}",
@@ -347,7 +348,7 @@ pub fn assert_same_as_tcpdump(tracer_out: &str, tcpdump_out: &str, tolerance_us:
     assert!(!theirs.is_empty(), "tcpdump printed nothing\n{}", diff());
     assert_eq!(ours.len(), theirs.len(), "packet counts differ\n{}", diff());
     for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert_eq!(a.text, b.text, "packet {} differs\n{}", i + 1, diff());
+        assert_eq!(a.text, b.text, "packet {} differs (tracer left, tcpdump right)\n{}", i + 1, diff());
         let (Some(x), Some(y)) = (a.micros_of_day, b.micros_of_day) else {
             panic!("packet {} has no timestamp\n{}", i + 1, diff());
         };
