@@ -13,7 +13,7 @@ use tracer_common::{direction, PacketRecordHeader, RECORD_FLAG_VLAN_OFFLOADED};
 
 use crate::{
     cli::Args,
-    filter::Filter,
+    filter::{Filter, Placement},
     live::{
         clock::{monotonic_ns, WallClock},
         iface::{self, Interface, ARPHRD_LOOPBACK},
@@ -278,7 +278,7 @@ pub async fn live(args: &Args) -> Result<()> {
     let filter = Filter::parse(&args.filter_text())?;
     let (interfaces, cooked) = resolve_interfaces(args)?;
     let kernel_filter = filter.kernel_program().to_vec();
-    let filter_in_userspace = !filter.is_decided_in_kernel();
+    let filter_in_userspace = filter.placement() == Placement::Userspace;
     let opts = LiveOptions {
         interfaces: interfaces.clone(),
         direction: args.direction(),

@@ -100,7 +100,11 @@ fn missing_interface_is_one_clear_line() {
         return;
     };
     let ns = NetNs::new("noif");
-    let out = ns.cmd(tracer_bin()).args(["-i", "nosuch0"]).output().unwrap();
+    let out = ns
+        .cmd(tracer_bin())
+        .args(["-i", "nosuch0"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(err.trim(), "tracer: nosuch0: No such device exists");
@@ -121,7 +125,11 @@ fn kill_9_leaves_no_program_attached() {
     assert!(!ours.is_empty(), "no tracer programs loaded");
     let xdp = net.a.sh("ip -d link show dev veth-a");
     assert!(xdp.contains("prog/xdp"), "XDP not attached: {xdp}");
-    assert_eq!(bpf_links_of(&ours).len(), 3, "expected XDP on lo and veth-a, TCX egress on veth-a");
+    assert_eq!(
+        bpf_links_of(&ours).len(),
+        3,
+        "expected XDP on lo and veth-a, TCX egress on veth-a"
+    );
 
     tracer.signal(libc::SIGKILL);
     let _ = tracer.wait(SECS(5));
@@ -134,7 +142,9 @@ fn kill_9_leaves_no_program_attached() {
             .into_iter()
             .filter(|id| ours.contains(id))
             .collect();
-        let xdp = net.a.sh("ip -d link show dev veth-a; ip -d link show dev lo");
+        let xdp = net
+            .a
+            .sh("ip -d link show dev veth-a; ip -d link show dev lo");
         if links.is_empty() && progs.is_empty() && !xdp.contains("prog/xdp") {
             break;
         }
@@ -185,14 +195,24 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
     let lines = out.lines().count() as u64;
     eprintln!("wrk: {wrk}\ntracer: {err}\ntcpdump: {dump_err}");
     assert_eq!(dropped, 0, "tracer dropped records:\n{err}");
-    assert_eq!(their_drops, 0, "tcpdump dropped packets, counts not comparable:\n{dump_err}");
+    assert_eq!(
+        their_drops, 0,
+        "tcpdump dropped packets, counts not comparable:\n{dump_err}"
+    );
     assert_eq!(ours, theirs, "tracer and tcpdump counted different packets");
     assert_eq!(lines, ours, "every captured packet printed one line");
-    assert!(ours > 100_000, "the load was too light to mean anything: {ours} packets");
+    assert!(
+        ours > 100_000,
+        "the load was too light to mean anything: {ours} packets"
+    );
 }
 
 fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("tracer-test-{}-{}", std::process::id(), rand_suffix()));
+    let d = std::env::temp_dir().join(format!(
+        "tracer-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

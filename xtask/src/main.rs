@@ -174,7 +174,9 @@ fn toolchain() -> Result<()> {
     if !Path::new(LLVM_PREFIX).join("bin/llvm-config").exists() {
         apt_install(&["llvm-22-dev", "libpolly-22-dev"])?;
     }
-    eprintln!("xtask: building bpf-linker {BPF_LINKER_VERSION} against LLVM 22 (about two minutes)");
+    eprintln!(
+        "xtask: building bpf-linker {BPF_LINKER_VERSION} against LLVM 22 (about two minutes)"
+    );
     status(
         Command::new("cargo")
             .args([
@@ -251,8 +253,12 @@ fn build() -> Result<()> {
 fn run(args: Vec<OsString>) -> Result<()> {
     build()?;
     let bin = target_dir().join("release/tracer");
-    let reads_file = args.iter().any(|a| a == "-r" || a.to_string_lossy().starts_with("-r"));
-    let lists = args.iter().any(|a| a == "-D" || a == "--help" || a == "-h" || a == "--version");
+    let reads_file = args
+        .iter()
+        .any(|a| a == "-r" || a.to_string_lossy().starts_with("-r"));
+    let lists = args
+        .iter()
+        .any(|a| a == "-D" || a == "--help" || a == "-h" || a == "--version");
     if !is_root() && !reads_file && !lists {
         bail!(
             "live capture needs root: run `sudo -E cargo xtask run -- ...` (or `sudo {} ...`)",
@@ -273,7 +279,13 @@ fn test(args: Vec<OsString>) -> Result<()> {
     status(
         Command::new("cargo")
             .current_dir(workspace_root())
-            .args(["test", "--release", "--workspace", "--exclude", "tracer-ebpf"])
+            .args([
+                "test",
+                "--release",
+                "--workspace",
+                "--exclude",
+                "tracer-ebpf",
+            ])
             .args(&args)
             .env("TRACER_REQUIRE_PRIVILEGED_TESTS", "1"),
     )

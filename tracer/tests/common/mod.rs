@@ -140,8 +140,20 @@ impl VethPair {
             "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", &b.name,
         ]);
         for (ns, dev, v4, v6, mac) in [
-            (&a, "veth-a", "10.77.0.1/24", "fd77::1/64", "02:77:00:00:00:01"),
-            (&b, "veth-b", "10.77.0.2/24", "fd77::2/64", "02:77:00:00:00:02"),
+            (
+                &a,
+                "veth-a",
+                "10.77.0.1/24",
+                "fd77::1/64",
+                "02:77:00:00:00:01",
+            ),
+            (
+                &b,
+                "veth-b",
+                "10.77.0.2/24",
+                "fd77::2/64",
+                "02:77:00:00:00:02",
+            ),
         ] {
             ns.ip(&["link", "set", dev, "address", mac]);
             ns.ip(&["addr", "add", v4, "dev", dev]);
@@ -149,16 +161,50 @@ impl VethPair {
             ns.ip(&["link", "set", dev, "up"]);
             let _ = ns
                 .cmd("ethtool")
-                .args(["-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off"])
+                .args([
+                    "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
         }
         // Neighbours known up front: no ARP/ND packets in the middle of a capture.
-        a.ip(&["neigh", "add", "10.77.0.2", "lladdr", "02:77:00:00:00:02", "dev", "veth-a"]);
-        b.ip(&["neigh", "add", "10.77.0.1", "lladdr", "02:77:00:00:00:01", "dev", "veth-b"]);
-        a.ip(&["neigh", "add", "fd77::2", "lladdr", "02:77:00:00:00:02", "dev", "veth-a"]);
-        b.ip(&["neigh", "add", "fd77::1", "lladdr", "02:77:00:00:00:01", "dev", "veth-b"]);
+        a.ip(&[
+            "neigh",
+            "add",
+            "10.77.0.2",
+            "lladdr",
+            "02:77:00:00:00:02",
+            "dev",
+            "veth-a",
+        ]);
+        b.ip(&[
+            "neigh",
+            "add",
+            "10.77.0.1",
+            "lladdr",
+            "02:77:00:00:00:01",
+            "dev",
+            "veth-b",
+        ]);
+        a.ip(&[
+            "neigh",
+            "add",
+            "fd77::2",
+            "lladdr",
+            "02:77:00:00:00:02",
+            "dev",
+            "veth-a",
+        ]);
+        b.ip(&[
+            "neigh",
+            "add",
+            "fd77::1",
+            "lladdr",
+            "02:77:00:00:00:01",
+            "dev",
+            "veth-b",
+        ]);
         VethPair { a, b }
     }
 }
@@ -175,7 +221,9 @@ pub struct Proc {
 impl Proc {
     /// Spawns `cmd` with piped output.
     pub fn spawn(name: &str, mut cmd: Command) -> Proc {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {name}: {e}"));
         let mut out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
@@ -348,7 +396,13 @@ pub fn assert_same_as_tcpdump(tracer_out: &str, tcpdump_out: &str, tolerance_us:
     assert!(!theirs.is_empty(), "tcpdump printed nothing\n{}", diff());
     assert_eq!(ours.len(), theirs.len(), "packet counts differ\n{}", diff());
     for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-        assert_eq!(a.text, b.text, "packet {} differs (tracer left, tcpdump right)\n{}", i + 1, diff());
+        assert_eq!(
+            a.text,
+            b.text,
+            "packet {} differs (tracer left, tcpdump right)\n{}",
+            i + 1,
+            diff()
+        );
         let (Some(x), Some(y)) = (a.micros_of_day, b.micros_of_day) else {
             panic!("packet {} has no timestamp\n{}", i + 1, diff());
         };
@@ -384,7 +438,9 @@ pub fn summary_count(stderr: &str, text: &str) -> Option<u64> {
     stderr.lines().find_map(|l| {
         let l = l.trim();
         let (n, rest) = l.split_once(' ')?;
-        let rest = rest.trim_start_matches("packets ").trim_start_matches("packet ");
+        let rest = rest
+            .trim_start_matches("packets ")
+            .trim_start_matches("packet ");
         if rest.starts_with(text) {
             n.parse().ok()
         } else {
@@ -406,7 +462,10 @@ pub fn bpf_programs_named(prefix: &str) -> Vec<u64> {
         let id = obj
             .split("\"id\":")
             .nth(1)
-            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).find(|t| !t.is_empty()))
+            .and_then(|s| {
+                s.split(|c: char| !c.is_ascii_digit())
+                    .find(|t| !t.is_empty())
+            })
             .and_then(|s| s.parse().ok());
         let named = obj
             .split("\"name\":\"")
