@@ -98,6 +98,11 @@ pub struct Args {
     #[arg(short = 'B', value_name = "KiB", value_parser = clap::value_parser!(u32).range(4..=1_048_576))]
     pub buffer_kib: Option<u32>,
 
+    /// At exit, also print the kernel's counters (packets seen, TCP, matched, records
+    /// submitted, records lost by reason).
+    #[arg(long)]
+    pub kernel_stats: bool,
+
     /// List the interfaces tracer can capture on, and exit.
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,

@@ -427,6 +427,19 @@ pub async fn live(args: &Args) -> Result<()> {
             tracer_common::MAX_CAPTURE
         )?;
     }
+    if args.kernel_stats {
+        writeln!(
+            err,
+            "kernel: {} packets seen, {} tcp, {} matched, {} records submitted, {} ring full, {} no ring, {} copy failed",
+            counters.seen,
+            counters.tcp,
+            counters.matched,
+            counters.submitted,
+            counters.ring_full,
+            counters.no_ring,
+            counters.copy_failed
+        )?;
+    }
     if rings.malformed() > 0 {
         writeln!(err, "{} malformed records ignored", rings.malformed())?;
     }

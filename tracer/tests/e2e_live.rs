@@ -116,41 +116,40 @@ fn kill_9_leaves_no_program_attached() {
         return;
     };
     let net = VethPair::new("kill");
-    let before = bpf_programs_named("tracer_");
     let tracer = start_tracer(&net.a, &["-i", "lo", "-i", "veth-a", "-nn"]);
-    let ours: Vec<u64> = bpf_programs_named("tracer_")
-        .into_iter()
-        .filter(|id| !before.contains(id))
-        .collect();
-    assert!(!ours.is_empty(), "no tracer programs loaded");
+    let (progs, links) = bpf_objects_of(tracer.child.id());
+    // XDP on lo and veth-a, TCX egress on veth-a.
+    assert_eq!(links.len(), 3, "links held by tracer: {links:?}");
+    assert!(!progs.is_empty(), "no programs held by tracer");
     let xdp = net.a.sh("ip -d link show dev veth-a");
     assert!(xdp.contains("prog/xdp"), "XDP not attached: {xdp}");
-    assert_eq!(
-        bpf_links_of(&ours).len(),
-        3,
-        "expected XDP on lo and veth-a, TCX egress on veth-a"
-    );
 
     tracer.signal(libc::SIGKILL);
     let _ = tracer.wait(SECS(5));
-    // Links and programs are released when the last fd closes (the kernel frees them
-    // asynchronously): poll a little.
+    // The proof: `bpftool link show id N` / `bpftool prog show id N` fail for every object
+    // tracer held, and no interface of the namespace has an XDP program. The kernel frees
+    // them asynchronously once the last fd closes: poll a little.
     let deadline = std::time::Instant::now() + SECS(5);
     loop {
-        let links = bpf_links_of(&ours);
-        let progs: Vec<u64> = bpf_programs_named("tracer_")
-            .into_iter()
-            .filter(|id| ours.contains(id))
+        let live_links: Vec<u64> = links
+            .iter()
+            .copied()
+            .filter(|&id| bpf_object_exists("link", id))
+            .collect();
+        let live_progs: Vec<u64> = progs
+            .iter()
+            .copied()
+            .filter(|&id| bpf_object_exists("prog", id))
             .collect();
         let xdp = net
             .a
             .sh("ip -d link show dev veth-a; ip -d link show dev lo");
-        if links.is_empty() && progs.is_empty() && !xdp.contains("prog/xdp") {
+        if live_links.is_empty() && live_progs.is_empty() && !xdp.contains("prog/xdp") {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "still attached after kill -9: links {links:?}, programs {progs:?}\n{xdp}"
+            "still attached after kill -9: links {live_links:?}, programs {live_progs:?}\n{xdp}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -449,50 +449,39 @@ pub fn summary_count(stderr: &str, text: &str) -> Option<u64> {
     })
 }
 
-/// Loaded BPF programs and links (from bpftool), for proving nothing stays attached.
-pub fn bpf_programs_named(prefix: &str) -> Vec<u64> {
-    let out = Command::new("bpftool")
-        .args(["-j", "prog", "show"])
-        .output()
-        .expect("bpftool");
-    let text = String::from_utf8_lossy(&out.stdout);
-    // Minimal JSON scan: objects with "id": N ... "name": "tracer_...".
-    let mut ids = Vec::new();
-    for obj in text.split("},{") {
-        let id = obj
-            .split("\"id\":")
-            .nth(1)
-            .and_then(|s| {
-                s.split(|c: char| !c.is_ascii_digit())
-                    .find(|t| !t.is_empty())
-            })
-            .and_then(|s| s.parse().ok());
-        let named = obj
-            .split("\"name\":\"")
-            .nth(1)
-            .is_some_and(|s| s.starts_with(prefix));
-        if let (Some(id), true) = (id, named) {
-            ids.push(id);
+/// The BPF program and link ids a process holds open, from `/proc/PID/fdinfo`.
+pub fn bpf_objects_of(pid: u32) -> (Vec<u64>, Vec<u64>) {
+    let mut progs = Vec::new();
+    let mut links = Vec::new();
+    let dir = format!("/proc/{pid}/fdinfo");
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let Ok(info) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
+        let field = |name: &str| -> Option<u64> {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        if let Some(id) = field("link_id:") {
+            links.push(id);
+        } else if let Some(id) = field("prog_id:") {
+            progs.push(id);
         }
     }
-    ids
+    progs.sort();
+    progs.dedup();
+    (progs, links)
 }
 
-/// Links whose program is one of `prog_ids`.
-pub fn bpf_links_of(prog_ids: &[u64]) -> Vec<String> {
-    let out = Command::new("bpftool")
-        .args(["link", "show"])
-        .output()
-        .expect("bpftool");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| {
-            prog_ids
-                .iter()
-                .any(|id| l.contains(&format!("prog {id} ")) || l.ends_with(&format!("prog {id}")))
-        })
-        .map(str::to_string)
-        .collect()
+/// Whether a BPF object with this id still exists (`bpftool prog|link show id N`).
+pub fn bpf_object_exists(kind: &str, id: u64) -> bool {
+    Command::new("bpftool")
+        .args([kind, "show", "id", &id.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Writes a minimal nginx config serving `body` on `listen`, for load tests.
