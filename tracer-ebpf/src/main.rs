@@ -14,8 +14,8 @@ use aya_ebpf::{
     bindings::xdp_action,
     btf_maps::{Array, ArrayOfMaps, PerCpuArray, RingBuf},
     helpers::generated::{
-        bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_skb_load_bytes,
-        bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
+        bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_ringbuf_query,
+        bpf_skb_load_bytes, bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
     },
     macros::{btf_map, classifier, xdp},
     programs::{TcContext, XdpContext},
@@ -281,6 +281,7 @@ fn emit<const TIER: usize, S: FrameSource>(
     src: &S,
     hdr: &PacketRecordHeader,
     caplen: u32,
+    wakeup_bytes: u64,
 ) {
     let Some(mut slot) = ring.reserve_bytes(HEADER_LEN + TIER, 0) else {
         count(counter::RING_FULL);
@@ -296,8 +297,30 @@ fn emit<const TIER: usize, S: FrameSource>(
         count(counter::COPY_FAILED);
         return;
     }
-    slot.submit(0);
+    slot.submit(wakeup_flags(ring, wakeup_bytes));
     count(counter::SUBMITTED);
+}
+
+const BPF_RB_AVAIL_DATA: u64 = 0;
+const BPF_RB_NO_WAKEUP: u64 = 1;
+const BPF_RB_FORCE_WAKEUP: u64 = 2;
+
+/// Wakeup batching: the reader polls on a short timer anyway, so a record only wakes it
+/// once the ring holds `wakeup_bytes` (0: the kernel's default, wake when the reader has
+/// caught up).
+#[inline(always)]
+fn wakeup_flags(ring: &RingBuf<u8, 4096>, wakeup_bytes: u64) -> u64 {
+    if wakeup_bytes == 0 {
+        return 0;
+    }
+    // The map pointer is the address of the map definition (what the helpers take).
+    let map = ring as *const RingBuf<u8, 4096> as *mut c_void;
+    // SAFETY: plain helper call on a ring buffer map.
+    if unsafe { bpf_ringbuf_query(map, BPF_RB_AVAIL_DATA) } >= wakeup_bytes {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        BPF_RB_NO_WAKEUP
+    }
 }
 
 /// The common path: copy the head of the frame, parse, filter, reserve, copy the frame.
@@ -359,21 +382,22 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader) {
         src.warn_no_ring(cpu);
         return;
     };
+    let wakeup = cfg.wakeup_bytes;
     // The verifier needs a constant reservation size: pick the smallest tier that fits.
     if caplen <= 128 {
-        emit::<128, S>(ring, src, &hdr, caplen)
+        emit::<128, S>(ring, src, &hdr, caplen, wakeup)
     } else if caplen <= 256 {
-        emit::<256, S>(ring, src, &hdr, caplen)
+        emit::<256, S>(ring, src, &hdr, caplen, wakeup)
     } else if caplen <= 512 {
-        emit::<512, S>(ring, src, &hdr, caplen)
+        emit::<512, S>(ring, src, &hdr, caplen, wakeup)
     } else if caplen <= 1024 {
-        emit::<1024, S>(ring, src, &hdr, caplen)
+        emit::<1024, S>(ring, src, &hdr, caplen, wakeup)
     } else if caplen <= 2048 {
-        emit::<2048, S>(ring, src, &hdr, caplen)
+        emit::<2048, S>(ring, src, &hdr, caplen, wakeup)
     } else if caplen <= 4096 {
-        emit::<4096, S>(ring, src, &hdr, caplen)
+        emit::<4096, S>(ring, src, &hdr, caplen, wakeup)
     } else {
-        emit::<65536, S>(ring, src, &hdr, caplen)
+        emit::<65536, S>(ring, src, &hdr, caplen, wakeup)
     }
 }
 

@@ -27,8 +27,9 @@ use crate::{
 /// Default ring size per CPU: 8 MiB holds ~50k full-header records, a few hundred
 /// milliseconds of a busy server's TCP headers.
 const DEFAULT_RING_KIB: u32 = 8 * 1024;
-/// How often the live loop looks at the rings even without a wakeup.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// How often the live loop looks at the rings without a wakeup (the kernel wakes it only
+/// when a ring fills up, see `Config::wakeup_bytes`): the most a printed line lags.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
 /// Output buffer: one large write per drain instead of one per line.
 const OUTPUT_BUFFER: usize = 1 << 20;
 
