@@ -49,6 +49,8 @@ struct Sink {
     /// Packets that passed the userspace filter.
     matched: u64,
     limit: Option<u64>,
+    /// Standard output was closed by its reader.
+    closed: bool,
 }
 
 impl Sink {
@@ -82,6 +84,7 @@ impl Sink {
             captured: 0,
             matched: 0,
             limit: args.count,
+            closed: false,
         })
     }
 
@@ -100,9 +103,18 @@ impl Sink {
         if let Some(p) = &mut self.printer {
             self.line.clear();
             p.print(pkt, &mut self.line);
-            self.out.write_all(&self.line)?;
-            if self.flush_each_packet {
-                self.out.flush()?;
+            let mut written = self.out.write_all(&self.line);
+            if written.is_ok() && self.flush_each_packet {
+                written = self.out.flush();
+            }
+            match written {
+                Ok(()) => {}
+                // The reader went away (`tracer ... | head`): the capture ends, quietly.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    self.closed = true;
+                    return Ok(ControlFlow::Break(()));
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         self.captured += 1;
@@ -118,7 +130,10 @@ impl Sink {
         }
         match self.out.flush() {
             // A closed pipe (`tracer ... | head`) ends the output, not with an error.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
             r => Ok(r?),
         }
     }
@@ -382,7 +397,7 @@ pub async fn live(args: &Args) -> Result<()> {
         if let Err(e) = sink.flush() {
             failure.get_or_insert(e);
         }
-        if stop || flow.is_break() || failure.is_some() {
+        if stop || flow.is_break() || failure.is_some() || sink.closed {
             break;
         }
     }
