@@ -27,6 +27,9 @@ use super::write;
 /// Longest time one packet waits for the reverse lookup of a new address.
 pub const LOOKUP_BOUND: Duration = Duration::from_millis(100);
 
+/// Most host answers kept; past it the cache starts over (bounded RSS under sustained load).
+pub const MAX_CACHED_HOSTS: usize = 65_536;
+
 /// Where names come from. The default, [`SystemResolver`], asks the operating system;
 /// tests inject fixed tables.
 pub trait Resolver: Send + Sync + 'static {
@@ -262,6 +265,11 @@ impl Names {
             Some(_) => return,
             None => {}
         }
+        if self.hosts.len() >= MAX_CACHED_HOSTS {
+            // Bounded memory on a server that sees many peers: forget the answers (they are
+            // looked up again when seen again), keep the lookups in flight.
+            self.hosts.retain(|_, h| matches!(h, Host::Pending));
+        }
         if !self.start_worker() {
             self.hosts.insert(addr, Host::Numeric);
             return;
@@ -367,6 +375,9 @@ impl Names {
         let mut mac = [0u8; 6];
         mac.copy_from_slice(&m[..6]);
         if self.numeric == 0 {
+            if self.macs.len() >= MAX_CACHED_HOSTS && !self.macs.contains_key(&mac) {
+                self.macs.clear();
+            }
             let resolver = &self.resolver;
             let n = self.macs.entry(mac).or_insert_with(|| {
                 if let Some(n) = resolver.ether(mac) {
