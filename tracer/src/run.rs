@@ -30,6 +30,8 @@ const DEFAULT_RING_KIB: u32 = 8 * 1024;
 /// How often the live loop looks at the rings without a wakeup (the kernel wakes it only
 /// when a ring fills up, see `Config::wakeup_bytes`): the most a printed line lags.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// Bytes the kernel keeps when the filter runs in userspace (enough for its headers).
+const USERSPACE_FILTER_MIN_CAPTURE: u32 = 256;
 /// Output buffer: one large write per drain instead of one per line.
 const OUTPUT_BUFFER: usize = 1 << 20;
 
@@ -51,6 +53,8 @@ struct Sink {
     limit: Option<u64>,
     /// Standard output was closed by its reader.
     closed: bool,
+    /// `-s`: packets are cut to this many bytes (after a userspace filter saw them whole).
+    snaplen: u32,
 }
 
 impl Sink {
@@ -85,6 +89,13 @@ impl Sink {
             matched: 0,
             limit: args.count,
             closed: false,
+            // Files are printed whole (tcpdump ignores -s with -r); live records are cut
+            // here only when the kernel kept more for a userspace filter.
+            snaplen: if args.read.is_some() {
+                u32::MAX
+            } else {
+                args.snaplen()
+            },
         })
     }
 
@@ -93,6 +104,16 @@ impl Sink {
         if self.filter_in_userspace && !self.filter.matches(pkt) {
             return Ok(ControlFlow::Continue(()));
         }
+        let cut;
+        let pkt = if pkt.data.len() > self.snaplen as usize {
+            cut = Packet {
+                data: &pkt.data[..self.snaplen as usize],
+                ..*pkt
+            };
+            &cut
+        } else {
+            pkt
+        };
         self.matched += 1;
         if let Some(w) = &mut self.writer {
             w.write(pkt)?;
@@ -298,7 +319,14 @@ pub async fn live(args: &Args) -> Result<()> {
     let opts = LiveOptions {
         interfaces: interfaces.clone(),
         direction: args.direction(),
-        snaplen: args.snaplen(),
+        // A filter run in userspace must see the headers it tests even under a small -s
+        // (libpcap filters before it cuts): the kernel keeps at least 256 bytes then, and
+        // the sink cuts to the snaplen after the filter.
+        snaplen: if filter_in_userspace {
+            args.snaplen().max(USERSPACE_FILTER_MIN_CAPTURE)
+        } else {
+            args.snaplen()
+        },
         ring_bytes: args
             .buffer_kib
             .unwrap_or(DEFAULT_RING_KIB)
