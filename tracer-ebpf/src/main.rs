@@ -15,7 +15,7 @@ use aya_ebpf::{
     btf_maps::{Array, ArrayOfMaps, PerCpuArray, RingBuf},
     helpers::generated::{
         bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_ringbuf_query,
-        bpf_skb_load_bytes, bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
+        bpf_skb_load_bytes, bpf_skb_load_bytes_relative, bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
     },
     macros::{btf_map, classifier, xdp},
     programs::{TcContext, XdpContext},
@@ -232,19 +232,25 @@ fn filter_accepts(fields: &PacketFields, filter_len: u32) -> bool {
 
 /// Where the frame bytes of a record come from.
 trait FrameSource {
-    /// Copies `len` frame bytes from offset 0 into `dst`; `len <= dst.len()`.
-    fn copy(&self, dst: *mut u8, len: u32) -> i64;
+    /// Copies frame bytes `[0, len)` to `dst`. `len` is in `[1, MAX]` (see `bounded_len`);
+    /// `dst` has room for `MAX + SLACK` bytes.
+    fn copy<const MAX: usize>(&self, dst: *mut u8, len: u32) -> i64;
     /// Reports a CPU without a ring (a loader bug: it creates one per possible CPU).
     fn warn_no_ring(&self, cpu: u32);
 }
 
 struct Xdp<'a>(&'a XdpContext);
-struct Tc<'a>(&'a TcContext);
+/// A TC context, and whether its data starts past the Ethernet header (see `mac_shift`).
+struct Tc<'a> {
+    ctx: &'a TcContext,
+    mac_shift: bool,
+}
 
 impl FrameSource for Xdp<'_> {
     #[inline(always)]
-    fn copy(&self, dst: *mut u8, len: u32) -> i64 {
-        // SAFETY: dst points into a ring reservation of at least `len` bytes.
+    fn copy<const MAX: usize>(&self, dst: *mut u8, len: u32) -> i64 {
+        let len = bounded_len::<MAX>(len);
+        // SAFETY: dst has room for MAX bytes and len <= MAX.
         unsafe { bpf_xdp_load_bytes(self.0.ctx, 0, dst as *mut c_void, len) }
     }
 
@@ -255,14 +261,59 @@ impl FrameSource for Xdp<'_> {
 
 impl FrameSource for Tc<'_> {
     #[inline(always)]
-    fn copy(&self, dst: *mut u8, len: u32) -> i64 {
-        // SAFETY: dst points into a ring reservation of at least `len` bytes.
-        unsafe { bpf_skb_load_bytes(self.0.skb.skb as *const c_void, 0, dst as *mut c_void, len) }
+    fn copy<const MAX: usize>(&self, dst: *mut u8, len: u32) -> i64 {
+        let skb = self.ctx.skb.skb as *mut c_void;
+        if !self.mac_shift {
+            let len = bounded_len::<MAX>(len);
+            // SAFETY: dst has room for MAX bytes and len <= MAX.
+            return unsafe { bpf_skb_load_bytes(skb, 0, dst as *mut c_void, len) };
+        }
+        // The Ethernet header from the MAC header, the rest from the data pointer.
+        let mac = if len < ETH_HLEN { len } else { ETH_HLEN };
+        let mac = bounded_len::<16>(mac);
+        // SAFETY: dst has room for MAX + SLACK >= 16 bytes and mac <= 16.
+        let r = unsafe {
+            bpf_skb_load_bytes_relative(skb, 0, dst as *mut c_void, mac, BPF_HDR_START_MAC)
+        };
+        if r < 0 || len <= ETH_HLEN {
+            return r;
+        }
+        let rest = bounded_len::<MAX>(len - ETH_HLEN);
+        // SAFETY: dst + 14 has room for MAX + SLACK - 14 >= MAX bytes and rest <= MAX.
+        unsafe { bpf_skb_load_bytes(skb, 0, dst.add(ETH_HLEN as usize) as *mut c_void, rest) }
     }
 
     fn warn_no_ring(&self, cpu: u32) {
-        warn!(self.0, "no ring buffer for cpu {}: record lost", cpu);
+        warn!(self.ctx, "no ring buffer for cpu {}: record lost", cpu);
     }
+}
+
+const ETH_HLEN: u32 = 14;
+const BPF_HDR_START_MAC: u32 = 0;
+/// Extra room past MAX in every buffer a `FrameSource` copies into.
+const SLACK: usize = 16;
+
+/// At TC ingress the kernel pushes the MAC header back before running the program, by
+/// `skb->mac_len`; after generic XDP copied the skb (e.g. on `lo`), `mac_len` can be 0 and
+/// the data then starts at the network header. Detect that from the first bytes against
+/// `skb->protocol`.
+#[inline(always)]
+fn mac_shift(ctx: &TcContext) -> bool {
+    let skb = ctx.skb.skb;
+    let mut b = [0u8; 16];
+    // SAFETY: helper call into a 16-byte stack buffer.
+    if unsafe { bpf_skb_load_bytes(skb as *const c_void, 0, b.as_mut_ptr() as *mut c_void, 14) } < 0
+    {
+        return false;
+    }
+    // SAFETY: reading a field of our own context.
+    let proto = u16::from_be(unsafe { (*skb).protocol } as u16);
+    let ethertype = u16::from_be_bytes([b[12], b[13]]);
+    if ethertype == proto || ethertype == 0x8100 || ethertype == 0x88a8 {
+        return false;
+    }
+    let version = b[0] >> 4;
+    (proto == 0x0800 && version == 4) || (proto == 0x86dd && version == 6)
 }
 
 /// `len` (known to be in `[1, MAX]`, MAX a power of two) in a form the verifier can see is in
@@ -283,16 +334,15 @@ fn emit<const TIER: usize, S: FrameSource>(
     caplen: u32,
     wakeup_bytes: u64,
 ) {
-    let Some(mut slot) = ring.reserve_bytes(HEADER_LEN + TIER, 0) else {
+    let Some(mut slot) = ring.reserve_bytes(HEADER_LEN + TIER + SLACK, 0) else {
         count(counter::RING_FULL);
         return;
     };
-    let len = bounded_len::<TIER>(caplen);
-    // SAFETY: the slot is HEADER_LEN + TIER bytes; the header goes first.
+    // SAFETY: the slot is HEADER_LEN + TIER + SLACK bytes; the header goes first.
     unsafe { core::ptr::write_unaligned(slot.as_mut_ptr() as *mut PacketRecordHeader, *hdr) };
-    // SAFETY: HEADER_LEN + len <= HEADER_LEN + TIER.
+    // SAFETY: the frame bytes get TIER + SLACK bytes after the header.
     let dst = unsafe { slot.as_mut_ptr().add(HEADER_LEN) };
-    if src.copy(dst, len) < 0 {
+    if src.copy::<TIER>(dst, caplen) < 0 {
         slot.discard(0);
         count(counter::COPY_FAILED);
         return;
@@ -337,9 +387,8 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader) {
     if copied == 0 {
         return;
     }
-    let copied = bounded_len::<WINDOW>(copied);
-    // SAFETY: the window buffer is WINDOW + 64 bytes and copied <= WINDOW.
-    if src.copy(unsafe { (*window).bytes.as_mut_ptr() }, copied) < 0 {
+    // SAFETY: the window buffer is WINDOW + 64 bytes (>= WINDOW + SLACK).
+    if src.copy::<WINDOW>(unsafe { (*window).bytes.as_mut_ptr() }, copied) < 0 {
         return;
     }
     let frame = FrameBytes {
@@ -444,13 +493,21 @@ fn tc_capture(ctx: &TcContext, dir: u8) {
             (*skb).vlan_proto,
         )
     };
-    let mut hdr = new_header(ifindex, len, dir);
+    let shift = dir == direction::IN && mac_shift(ctx);
+    let wire_len = if shift { len + ETH_HLEN } else { len };
+    let mut hdr = new_header(ifindex, wire_len, dir);
     if vlan_present != 0 {
         hdr.flags |= RECORD_FLAG_VLAN_OFFLOADED;
         hdr.vlan_tci = vlan_tci as u16;
         hdr.vlan_proto = u16::from_be(vlan_proto as u16);
     }
-    capture(&Tc(ctx), hdr);
+    capture(
+        &Tc {
+            ctx,
+            mac_shift: shift,
+        },
+        hdr,
+    );
 }
 
 /// Egress: every frame the interface sends (TCX link, clsact as a fallback).

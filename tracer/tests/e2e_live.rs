@@ -222,3 +222,29 @@ fn rand_suffix() -> u64 {
         .unwrap()
         .subsec_nanos() as u64
 }
+
+/// A filter too big for the kernel (over 512 tests) runs in userspace; with a small `-s`
+/// it still sees whole headers, and prints what the kernel-placed equivalent prints. The
+/// second tracer on the same `lo` also exercises the TCX ingress fallback.
+#[test]
+fn userspace_filter_under_small_snaplen_prints_like_the_kernel_filter() {
+    let Some(_serial) = privileged(&["nc"]) else {
+        return;
+    };
+    let ns = NetNs::new("ufil");
+    let mut big: Vec<String> = (1..=600).map(|p| format!("port {p}")).collect();
+    big.push("port 43981".into());
+    let big = big.join(" or ");
+    let user = start_tracer(&ns, &["-i", "lo", "-nn", "-x", "-s", "60", &big]);
+    let kernel = start_tracer(&ns, &["-i", "lo", "-nn", "-x", "-s", "60", "port", "43981"]);
+    nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
+    std::thread::sleep(Duration::from_millis(300));
+    let (s1, a, e1) = user.interrupt(SECS(5));
+    let (s2, b, e2) = kernel.interrupt(SECS(5));
+    assert!(s1.success() && s2.success(), "{e1}\n{e2}");
+    // The second tracer found XDP on lo taken by the first and captured ingress through
+    // TCX instead (where, after generic XDP copied the skb, data starts at the IP header).
+    assert!(e2.contains("capturing ingress with tcx ingress"), "{e2}");
+    assert_eq!(packets(&a).len(), 12, "{a}");
+    assert_same_as_tcpdump(&a, &b, 1000);
+}
