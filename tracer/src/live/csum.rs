@@ -8,6 +8,10 @@
 //! egress program saw partial ones, and on a device that offloads, both see the partial
 //! value (tcpdump's familiar "incorrect" checksums). [`TxChecksum`] says which a device
 //! does; [`finalize`] completes a partial checksum the way the kernel would.
+//!
+//! Only a whole captured segment can be summed: when the snap length cuts a segment, its
+//! checksum bytes keep the partial value in `-x`/`-X` dumps and `-w` files. `-v` output is
+//! unaffected (tcpdump verifies and prints TCP checksums of whole segments only).
 
 use std::{ffi::c_void, io, mem};
 
