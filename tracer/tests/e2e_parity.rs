@@ -576,3 +576,25 @@ fn ingress_gro_merged_packets_print_as_tcpdump_sees_them() {
     });
     assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
 }
+
+/// Known difference, not fixed: on a device that checksums in software, tracer completes
+/// the partial checksums of outgoing segments in userspace, which needs the whole segment;
+/// a segment cut by the snap length keeps the partial value in its hex dump (tcpdump shows
+/// the final one). `-v` is unaffected: neither tool verifies a cut segment.
+#[test]
+#[ignore = "known difference: a cut egress segment keeps its partial checksum"]
+fn cut_egress_segments_dump_the_checksum_tcpdump_sees() {
+    let Some(_serial) = privileged(&["tcpdump", "nginx", "curl", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("cutck");
+    let _web = web(&net);
+    let (t, d) = side_by_side(
+        &net.a,
+        &["-i", "veth-a", "-nn", "-s", "60", "-X", "port", "80"],
+        || {
+            net.a.sh(V4_PAGES);
+        },
+    );
+    assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
+}
