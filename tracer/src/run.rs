@@ -16,6 +16,7 @@ use crate::{
     filter::{Filter, Placement},
     live::{
         clock::{monotonic_ns, WallClock},
+        csum::{self, TxChecksum},
         iface::{self, Interface, ARPHRD_LOOPBACK},
         Live, LiveOptions,
     },
@@ -250,8 +251,14 @@ struct RecordDecoder {
     /// `-i any`: Linux cooked v2 framing, with the interface index and direction.
     cooked: bool,
     hw_types: Vec<(u32, u16)>,
+    /// Each non-loopback interface's (index, name, checksum offloads): where the device does
+    /// not offload, the kernel completes the partial TCP checksums the egress hook sees before
+    /// libpcap would see them, and so does the decoder (see [`csum`]).
+    software_checksum: Vec<(u32, String, TxChecksum)>,
     /// The frame with an offloaded VLAN tag put back.
     tagged: Vec<u8>,
+    /// The frame with its TCP checksum completed.
+    checksummed: Vec<u8>,
     /// The frame in Linux cooked v2 framing.
     cooked_frame: Vec<u8>,
 }
@@ -263,6 +270,22 @@ impl RecordDecoder {
             .find(|(i, _)| *i == ifindex)
             .map(|(_, t)| *t)
             .unwrap_or(iface::ARPHRD_ETHER)
+    }
+
+    /// Reads (again) which checksums each interface leaves to the kernel: `ethtool -K` may
+    /// change it during a capture.
+    fn refresh_tx_checksum(&mut self) {
+        for (_, name, tx) in &mut self.software_checksum {
+            *tx = TxChecksum::of_device(name).unwrap_or(TxChecksum::OFFLOADED);
+        }
+    }
+
+    fn tx_checksum(&self, ifindex: u32) -> TxChecksum {
+        self.software_checksum
+            .iter()
+            .find(|(i, _, _)| *i == ifindex)
+            .map(|(_, _, t)| *t)
+            .unwrap_or(TxChecksum::OFFLOADED)
     }
 
     fn decode<'a>(&'a mut self, h: &PacketRecordHeader, frame: &'a [u8]) -> Packet<'a> {
@@ -278,6 +301,18 @@ impl RecordDecoder {
             self.tagged.extend_from_slice(&frame[12..]);
             wire_len += 4;
             data = &self.tagged;
+        }
+        if h.direction == direction::OUT {
+            // tcpdump sees outgoing packets after the kernel completed their checksums.
+            let tx = self.tx_checksum(h.ifindex);
+            if tx != TxChecksum::OFFLOADED {
+                if let Some((at, sum)) = csum::completed(data, wire_len, tx) {
+                    self.checksummed.clear();
+                    self.checksummed.extend_from_slice(data);
+                    self.checksummed[at..at + 2].copy_from_slice(&sum.to_be_bytes());
+                    data = &self.checksummed;
+                }
+            }
         }
         if !self.cooked {
             return Packet {
@@ -389,9 +424,16 @@ pub async fn live(args: &Args) -> Result<()> {
                 )
             })
             .collect(),
+        software_checksum: interfaces
+            .iter()
+            .filter(|i| !i.is_loopback())
+            .map(|i| (i.index, i.name.clone(), TxChecksum::OFFLOADED))
+            .collect(),
         tagged: Vec::with_capacity(2048),
+        checksummed: Vec::with_capacity(2048),
         cooked_frame: Vec::with_capacity(2048),
     };
+    decoder.refresh_tx_checksum();
     let mut tick = tokio::time::interval(POLL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_clock = monotonic_ns();
@@ -407,8 +449,9 @@ pub async fn live(args: &Args) -> Result<()> {
         }
         let now = monotonic_ns();
         if now - last_clock > 1_000_000_000 {
-            // Follow wall-clock steps (NTP, settimeofday).
+            // Follow wall-clock steps (NTP, settimeofday) and offload changes.
             decoder.clock.refresh();
+            decoder.refresh_tx_checksum();
             last_clock = now;
         }
         rings.drain();

@@ -162,12 +162,8 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
         return;
     };
     let ns = NetNs::new("load");
-    let dir = tempdir();
-    let conf = nginx_conf(&dir, "127.0.0.1:8080");
-    let mut nginx = ns.cmd("nginx");
-    nginx.args(["-c"]).arg(&conf);
-    let nginx = Proc::spawn("nginx", nginx);
-    ns.sh("for i in $(seq 50); do nc -z 127.0.0.1 8080 && exit 0; sleep 0.1; done; exit 1");
+    // One nginx process, stopped (worker included) and its directory removed on drop.
+    let nginx = Nginx::start(&ns, &["127.0.0.1:8080"], 8080);
 
     let tracer = {
         let mut c = ns.cmd(tracer_bin());
@@ -204,23 +200,6 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
         ours > 100_000,
         "the load was too light to mean anything: {ours} packets"
     );
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "tracer-test-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
 }
 
 /// A filter too big for the kernel (over 512 tests) runs in userspace; with a small `-s`

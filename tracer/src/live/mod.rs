@@ -7,6 +7,7 @@
 //! without XDP links, clsact on kernels without TCX) would outlive a crash.
 
 pub mod clock;
+pub mod csum;
 pub mod iface;
 pub mod rings;
 

@@ -501,3 +501,222 @@ pub fn nginx_conf(dir: &Path, listen: &str) -> PathBuf {
     .unwrap();
     conf
 }
+
+/// Whether `cmd` is on the PATH (for comparisons that need an optional tool).
+pub fn tool_available(cmd: &str) -> bool {
+    have(cmd)
+}
+
+/// A scratch directory, removed with everything in it on drop.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "tracer-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir { path }
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Waits (bounded, without sending a packet) until a TCP socket in `ns` listens on `port`.
+pub fn wait_listening(ns: &NetNs, port: u16) {
+    ns.sh(&format!(
+        "for i in $(seq 100); do [ -n \"$(ss -Hltn 'sport = :{port}')\" ] && exit 0; sleep 0.05; done; \
+         echo 'nothing listens on port {port}' >&2; exit 1"
+    ));
+}
+
+/// The body of nginx's `/` page.
+pub const SMALL_PAGE: &str = "hello from nginx\n";
+/// The size of nginx's `/big.html` page: several full-sized segments.
+pub const BIG_PAGE_LEN: usize = 6000;
+
+/// nginx in one process (`master_process off`, so no worker outlives it), serving
+/// [`SMALL_PAGE`] at `/` and [`BIG_PAGE_LEN`] bytes at `/big.html`; stopped on drop.
+pub struct Nginx {
+    proc: Option<Proc>,
+    _dir: TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx in `ns` listening on each of `listen` (`10.77.0.2:80`, `[fd77::2]:80`)
+    /// and waits until it accepts connections on `port`.
+    pub fn start(ns: &NetNs, listen: &[&str], port: u16) -> Nginx {
+        let dir = TempDir::new("nginx");
+        let www = dir.join("www");
+        std::fs::create_dir_all(&www).unwrap();
+        std::fs::write(www.join("index.html"), SMALL_PAGE).unwrap();
+        let big: String = (0..BIG_PAGE_LEN)
+            .map(|i| {
+                if i % 64 == 63 {
+                    '\n'
+                } else {
+                    (b'a' + (i % 26) as u8) as char
+                }
+            })
+            .collect();
+        std::fs::write(www.join("big.html"), big).unwrap();
+        let listens: String = listen.iter().map(|l| format!("listen {l}; ")).collect();
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "worker_processes 1;\nmaster_process off;\ndaemon off;\npid {d}/nginx.pid;\n\
+                 error_log {d}/error.log;\nevents {{ worker_connections 1024; }}\n\
+                 http {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n\
+                 fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n\
+                 server {{ {listens} root {www}; }}\n}}\n",
+                d = dir.path.display(),
+                www = www.display(),
+            ),
+        )
+        .unwrap();
+        let mut c = ns.cmd("nginx");
+        c.arg("-e").arg(dir.join("error.log")).arg("-c").arg(&conf);
+        let proc = Proc::spawn("nginx", c);
+        wait_listening(ns, port);
+        Nginx {
+            proc: Some(proc),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            // SIGTERM: nginx's fast shutdown; SIGKILL (Proc's drop) if it does not exit.
+            p.signal(libc::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = p.child.try_wait() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// What one capture printed and how it ended.
+pub struct Captured {
+    pub status: std::process::ExitStatus,
+    pub out: String,
+    pub err: String,
+}
+
+/// Lets the last packets reach both tools, then stops every tcpdump and then every tracer
+/// (SIGINT, bounded). Tracer must exit successfully, and tcpdump must have lost nothing
+/// (or its output is no reference).
+pub fn stop_captures(tcpdumps: Vec<Proc>, tracers: Vec<Proc>) -> (Vec<Captured>, Vec<Captured>) {
+    thread::sleep(Duration::from_millis(300));
+    for p in tcpdumps.iter().chain(&tracers) {
+        p.signal(libc::SIGINT);
+    }
+    let finish = |procs: Vec<Proc>| -> Vec<Captured> {
+        procs
+            .into_iter()
+            .map(|p| {
+                let (status, out, err) = p.wait(Duration::from_secs(10));
+                Captured { status, out, err }
+            })
+            .collect()
+    };
+    let dumps = finish(tcpdumps);
+    let ours = finish(tracers);
+    for t in &ours {
+        assert!(
+            t.status.success(),
+            "tracer failed ({}): {}",
+            t.status,
+            t.err
+        );
+    }
+    (dumps, ours)
+}
+
+/// A netcat chat on a schedule, not waited for (see [`Chat::wait`]): the server listens at
+/// once; the client connects and says "hello world!" `start` seconds from now, says
+/// "how's it going?" 0.3 s later and closes 0.9 s after `start`; the server answers
+/// "pretty good!" `reply` seconds from now. Chats whose packet bursts are far apart in
+/// time give an order no capture tool can disagree on.
+pub struct Chat {
+    server: Proc,
+    client: Proc,
+}
+
+impl Chat {
+    pub fn spawn(
+        server_ns: &NetNs,
+        client_ns: &NetNs,
+        listen: &str,
+        connect: &str,
+        port: u16,
+        start: f64,
+        reply: f64,
+    ) -> Chat {
+        let mut s = server_ns.cmd("bash");
+        s.args([
+            "-c",
+            &format!(
+                "(sleep {reply}; printf 'pretty good!\\n'; sleep 1) | timeout 6 nc -l {listen} {port} > /dev/null"
+            ),
+        ]);
+        let server = Proc::spawn("nc -l", s);
+        let mut c = client_ns.cmd("bash");
+        c.args([
+            "-c",
+            &format!(
+                "sleep {start}; (printf 'hello world!\\n'; sleep 0.3; printf \"how's it going?\\n\"; sleep 0.6) \
+                 | timeout 6 nc -N {connect} {port} > /dev/null"
+            ),
+        ]);
+        let client = Proc::spawn("nc", c);
+        Chat { server, client }
+    }
+
+    /// Waits (bounded) for both ends.
+    pub fn wait(self) {
+        let _ = self.client.wait(Duration::from_secs(10));
+        let _ = self.server.wait(Duration::from_secs(10));
+    }
+}
+
+/// Merges the outputs of several tcpdumps into one, ordered by timestamp (stable).
+pub fn merge_by_time(outputs: &[&str]) -> String {
+    let mut all: Vec<Printed> = outputs.iter().flat_map(|o| packets(o.trim_end())).collect();
+    all.sort_by_key(|p| p.micros_of_day);
+    let mut s = String::new();
+    for p in all {
+        if let Some(us) = p.micros_of_day {
+            let (secs, micros) = (us / 1_000_000, us % 1_000_000);
+            s.push_str(&format!(
+                "{:02}:{:02}:{:02}.{:06} ",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                micros
+            ));
+        }
+        s.push_str(&p.text);
+        s.push('\n');
+    }
+    s
+}

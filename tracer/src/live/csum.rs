@@ -1,0 +1,346 @@
+//! TCP checksums of outgoing packets, as the packet taps see them.
+//!
+//! The TCP stack hands every segment to the device with `CHECKSUM_PARTIAL`: the checksum
+//! field holds only the folded pseudo-header sum, and the device (or the kernel, in
+//! `validate_xmit_skb`, for a device without checksum offload) completes it. The TC egress
+//! hook runs before that; libpcap's packet socket runs after it. So on a device that
+//! checksums in software (`ethtool -K dev tx off`), tcpdump sees final checksums where the
+//! egress program saw partial ones, and on a device that offloads, both see the partial
+//! value (tcpdump's familiar "incorrect" checksums). [`TxChecksum`] says which a device
+//! does; [`finalize`] completes a partial checksum the way the kernel would.
+//!
+//! Only a whole captured segment can be summed: when the snap length cuts a segment, its
+//! checksum bytes keep the partial value in `-x`/`-X` dumps and `-w` files. `-v` output is
+//! unaffected (tcpdump verifies and prints TCP checksums of whole segments only).
+
+use std::{ffi::c_void, io, mem};
+
+use tracer_common::fields::{bit, extract_fields};
+
+/// Which TCP checksums a device computes itself (`ethtool -k`'s `tx-checksum-*` features).
+/// The kernel computes the others in software before the packet taps.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxChecksum {
+    /// `tx-checksum-ip-generic` (NETIF_F_HW_CSUM): any protocol.
+    pub generic: bool,
+    /// `tx-checksum-ipv4` (NETIF_F_IP_CSUM).
+    pub ipv4: bool,
+    /// `tx-checksum-ipv6` (NETIF_F_IPV6_CSUM): IPv6 without extension headers only.
+    pub ipv6: bool,
+}
+
+impl TxChecksum {
+    /// What a device whose features cannot be read is assumed to do: offload everything,
+    /// so records are left as the egress hook saw them.
+    pub const OFFLOADED: TxChecksum = TxChecksum {
+        generic: true,
+        ipv4: true,
+        ipv6: true,
+    };
+
+    /// Whether the kernel completes this packet's checksum in software before the taps
+    /// (`can_checksum_protocol` and `skb_csum_hwoffload_help`).
+    fn in_software(&self, ip_version: u8, ipv6_ext_headers: bool) -> bool {
+        if self.generic {
+            return false;
+        }
+        match ip_version {
+            4 => !self.ipv4,
+            6 => !self.ipv6 || ipv6_ext_headers,
+            _ => false,
+        }
+    }
+
+    /// Reads the device's active features with the ethtool ioctls.
+    pub fn of_device(name: &str) -> io::Result<TxChecksum> {
+        let sock = Socket::new()?;
+        let names = feature_names(&sock, name)?;
+        let active = active_features(&sock, name, names.len())?;
+        let on = |feature: &str| {
+            names
+                .iter()
+                .position(|n| n == feature)
+                .is_some_and(|i| active.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0))
+        };
+        Ok(TxChecksum {
+            generic: on("tx-checksum-ip-generic"),
+            ipv4: on("tx-checksum-ipv4"),
+            ipv6: on("tx-checksum-ipv6"),
+        })
+    }
+}
+
+fn add_bytes(mut sum: u32, bytes: &[u8]) -> u32 {
+    let mut chunks = bytes.chunks_exact(2);
+    for c in &mut chunks {
+        sum = sum.wrapping_add(u16::from_be_bytes([c[0], c[1]]) as u32);
+        // Fold early so long segments cannot overflow.
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    if let [last] = chunks.remainder() {
+        sum = sum.wrapping_add((*last as u32) << 8);
+    }
+    sum
+}
+
+fn fold(mut sum: u32) -> u16 {
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+/// Completes the TCP checksum of an outgoing Ethernet frame the way the kernel does before
+/// the packet taps: only when `tx` says the device leaves it to software, the whole segment
+/// was captured, and the field holds the partial (pseudo-header) sum. Returns whether the
+/// frame changed.
+pub fn finalize(frame: &mut [u8], wire_len: u32, tx: TxChecksum) -> bool {
+    match completed(frame, wire_len, tx) {
+        Some((at, sum)) => {
+            frame[at..at + 2].copy_from_slice(&sum.to_be_bytes());
+            true
+        }
+        None => false,
+    }
+}
+
+/// What [`finalize`] would write, and where, without touching the frame.
+pub fn completed(frame: &[u8], wire_len: u32, tx: TxChecksum) -> Option<(usize, u16)> {
+    if frame.len() as u64 != wire_len as u64 {
+        return None;
+    }
+    let f = extract_fields(frame, wire_len);
+    if !f.has(bit::TCP) || f.has(bit::FRAGMENT) {
+        return None;
+    }
+    let (l3, l4) = (f.l3_offset as usize, f.l4_offset as usize);
+    let be16 = |at: usize| -> Option<usize> {
+        Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]) as usize)
+    };
+    let (end, pseudo) = match f.ip_version {
+        4 => {
+            let end = l3 + be16(l3 + 2)?;
+            if !tx.in_software(4, false) || end > frame.len() || end < l4 + 20 {
+                return None;
+            }
+            let sum = add_bytes(0, &frame[l3 + 12..l3 + 20]);
+            (end, sum + 6 + (end - l4) as u32)
+        }
+        6 => {
+            let end = l3 + 40 + be16(l3 + 4)?;
+            if !tx.in_software(6, l4 != l3 + 40) || end > frame.len() || end < l4 + 20 {
+                return None;
+            }
+            let sum = add_bytes(0, &frame[l3 + 8..l3 + 40]);
+            let len = (end - l4) as u32;
+            (end, sum + 6 + (len >> 16) + (len & 0xffff))
+        }
+        _ => return None,
+    };
+    let at = l4 + 16;
+    let field = u16::from_be_bytes([frame[at], frame[at + 1]]);
+    if field != fold(pseudo) {
+        return None;
+    }
+    // `skb_checksum_help`: the sum of the segment as it is (its field holding the
+    // pseudo-header sum), complemented.
+    let sum = !fold(add_bytes(0, &frame[l4..end]));
+    (sum != field).then_some((at, sum))
+}
+
+// The ethtool ioctls (linux/ethtool.h, linux/sockios.h).
+const SIOCETHTOOL: libc::c_ulong = 0x8946;
+const ETHTOOL_GSTRINGS: u32 = 0x1b;
+const ETHTOOL_GSSET_INFO: u32 = 0x37;
+const ETHTOOL_GFEATURES: u32 = 0x3a;
+const ETH_SS_FEATURES: u32 = 4;
+const ETH_GSTRING_LEN: usize = 32;
+/// More feature words than any kernel has (NETDEV_FEATURE_COUNT is below 70).
+const MAX_FEATURES: usize = 1024;
+
+struct Socket(libc::c_int);
+
+impl Socket {
+    fn new() -> io::Result<Socket> {
+        // SAFETY: plain syscall; the fd is owned by the returned value.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Socket(fd))
+    }
+
+    /// `SIOCETHTOOL` on `dev` with `data` (an ethtool command struct, first field `cmd`).
+    fn ethtool(&self, dev: &str, data: *mut c_void) -> io::Result<()> {
+        // SAFETY: an all-zero ifreq is valid.
+        let mut ifr: libc::ifreq = unsafe { mem::zeroed() };
+        if dev.len() >= ifr.ifr_name.len() {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
+        for (d, s) in ifr.ifr_name.iter_mut().zip(dev.bytes()) {
+            *d = s as libc::c_char;
+        }
+        ifr.ifr_ifru.ifru_data = data as *mut libc::c_char;
+        // SAFETY: ifr is a valid ifreq whose data points to a command buffer the caller
+        // sized for the kernel's answer.
+        if unsafe { libc::ioctl(self.0, SIOCETHTOOL as _, &mut ifr) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: we own the fd.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// The names of the feature bits, by bit number.
+fn feature_names(sock: &Socket, dev: &str) -> io::Result<Vec<String>> {
+    // struct ethtool_sset_info: cmd, reserved, sset_mask, then one u32 per set in the mask.
+    #[repr(C)]
+    struct SsetInfo {
+        cmd: u32,
+        reserved: u32,
+        mask: u64,
+        len: u32,
+    }
+    let mut info = SsetInfo {
+        cmd: ETHTOOL_GSSET_INFO,
+        reserved: 0,
+        mask: 1 << ETH_SS_FEATURES,
+        len: 0,
+    };
+    sock.ethtool(dev, &mut info as *mut SsetInfo as *mut c_void)?;
+    let n = info.len as usize;
+    if info.mask & (1 << ETH_SS_FEATURES) == 0 || n > MAX_FEATURES {
+        return Err(io::Error::from(io::ErrorKind::Unsupported));
+    }
+    // struct ethtool_gstrings: cmd, string_set, len, then len names of 32 bytes.
+    let mut buf = vec![0u32; 3 + n * ETH_GSTRING_LEN / 4];
+    buf[0] = ETHTOOL_GSTRINGS;
+    buf[1] = ETH_SS_FEATURES;
+    buf[2] = n as u32;
+    sock.ethtool(dev, buf.as_mut_ptr() as *mut c_void)?;
+    let bytes: Vec<u8> = buf[3..].iter().flat_map(|w| w.to_ne_bytes()).collect();
+    Ok(bytes
+        .chunks_exact(ETH_GSTRING_LEN)
+        .take((buf[2] as usize).min(n))
+        .map(|s| {
+            let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+            String::from_utf8_lossy(&s[..end]).into_owned()
+        })
+        .collect())
+}
+
+/// The active feature bits, 32 to a word.
+fn active_features(sock: &Socket, dev: &str, count: usize) -> io::Result<Vec<u32>> {
+    let words = count.div_ceil(32);
+    // struct ethtool_gfeatures: cmd, size, then per word {available, requested, active,
+    // never_changed}.
+    let mut buf = vec![0u32; 2 + 4 * words];
+    buf[0] = ETHTOOL_GFEATURES;
+    buf[1] = words as u32;
+    sock.ethtool(dev, buf.as_mut_ptr() as *mut c_void)?;
+    let got = (buf[1] as usize).min(words);
+    Ok((0..got).map(|w| buf[2 + 4 * w + 2]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet frame with a TCP segment (checksum correct) built by etherparse.
+    fn frame(v6: bool, payload: &[u8]) -> Vec<u8> {
+        let b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let b = if v6 {
+            let mut s = [0u8; 16];
+            let mut d = [0u8; 16];
+            s[0] = 0xfd;
+            s[15] = 1;
+            d[0] = 0xfd;
+            d[15] = 2;
+            b.ipv6(s, d, 64)
+        } else {
+            b.ipv4([10, 77, 0, 1], [10, 77, 0, 2], 64)
+        };
+        let b = b.tcp(40000, 80, 12345, 64240).ack(1).psh();
+        let mut out = Vec::new();
+        b.write(&mut out, payload).unwrap();
+        out
+    }
+
+    /// Replaces the checksum with the partial value the stack leaves for the device.
+    fn make_partial(f: &mut [u8], v6: bool) -> u16 {
+        let l4 = if v6 { 14 + 40 } else { 14 + 20 };
+        let len = (f.len() - l4) as u32;
+        let addrs = if v6 { &f[22..54] } else { &f[26..34] };
+        let sum = add_bytes(0, addrs) + 6 + (len >> 16) + (len & 0xffff);
+        let partial = fold(sum);
+        let good = u16::from_be_bytes([f[l4 + 16], f[l4 + 17]]);
+        f[l4 + 16..l4 + 18].copy_from_slice(&partial.to_be_bytes());
+        good
+    }
+
+    const SOFTWARE: TxChecksum = TxChecksum {
+        generic: false,
+        ipv4: false,
+        ipv6: false,
+    };
+
+    #[test]
+    fn partial_checksums_are_completed_like_the_kernel() {
+        for v6 in [false, true] {
+            for payload in [&b""[..], b"odd", b"GET / HTTP/1.1\r\n\r\n"] {
+                let good = frame(v6, payload);
+                let mut f = good.clone();
+                make_partial(&mut f, v6);
+                assert_ne!(f, good);
+                let n = f.len() as u32;
+                assert!(finalize(&mut f, n, SOFTWARE));
+                assert_eq!(f, good, "v6 {v6}, payload {payload:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn offloading_devices_and_cut_frames_are_left_alone() {
+        for v6 in [false, true] {
+            let mut f = frame(v6, b"data");
+            make_partial(&mut f, v6);
+            let before = f.clone();
+            let n = f.len() as u32;
+            assert!(!finalize(&mut f, n, TxChecksum::OFFLOADED));
+            let only_other = TxChecksum {
+                generic: false,
+                ipv4: !v6,
+                ipv6: v6,
+            };
+            assert!(!finalize(&mut f, n, only_other));
+            // Cut by the snap length: the segment cannot be summed.
+            assert!(!finalize(&mut f, n + 10, SOFTWARE));
+            assert_eq!(f, before);
+        }
+    }
+
+    #[test]
+    fn final_checksums_are_left_alone() {
+        for v6 in [false, true] {
+            let good = frame(v6, b"hello");
+            let mut f = good.clone();
+            let n = f.len() as u32;
+            assert!(!finalize(&mut f, n, SOFTWARE));
+            assert_eq!(f, good);
+        }
+    }
+
+    #[test]
+    fn loopback_features_are_readable() {
+        // lo offloads every checksum.
+        let tx = TxChecksum::of_device("lo").expect("ethtool features of lo");
+        assert!(tx.generic, "{tx:?}");
+        assert!(TxChecksum::of_device("nosuch0").is_err());
+    }
+}
