@@ -237,6 +237,10 @@ trait FrameSource {
     fn copy<const MAX: usize>(&self, dst: *mut u8, len: u32) -> i64;
     /// Reports a CPU without a ring (a loader bug: it creates one per possible CPU).
     fn warn_no_ring(&self, cpu: u32);
+    /// The hook sees received frames before the kernel moves their VLAN tag to metadata.
+    fn tag_untagged_before_taps(&self) -> bool {
+        false
+    }
 }
 
 struct Xdp<'a>(&'a XdpContext);
@@ -256,6 +260,10 @@ impl FrameSource for Xdp<'_> {
 
     fn warn_no_ring(&self, cpu: u32) {
         warn!(self.0, "no ring buffer for cpu {}: record lost", cpu);
+    }
+
+    fn tag_untagged_before_taps(&self) -> bool {
+        true
     }
 }
 
@@ -396,7 +404,14 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader) {
         window: unsafe { &*window },
         copied: copied as usize,
     };
-    let fields = extract_fields_with(&frame, hdr.wire_len, &BpfLoopWalker { copied });
+    let mut fields = extract_fields_with(&frame, hdr.wire_len, &BpfLoopWalker { copied });
+    if src.tag_untagged_before_taps() {
+        // On receive the kernel moves an 802.1Q tag into metadata before libpcap's filter
+        // runs, so live `port 80` matches tagged traffic (in files it needs `vlan`). XDP
+        // still sees the tag in the frame: decide as the live capture would. (With two
+        // tags, libpcap would still see the inner one; tracer ignores both.)
+        fields.bits &= !bit::VLAN_IN_BAND;
+    }
     if !fields.has(bit::TCP) {
         return;
     }
