@@ -19,7 +19,7 @@ pub mod kind {
 }
 
 /// Version of the record layout; bumped on any incompatible change.
-pub const RECORD_VERSION: u16 = 1;
+pub const RECORD_VERSION: u16 = 2;
 
 /// Which hook saw the packet.
 pub mod direction {
@@ -58,7 +58,9 @@ pub struct PacketRecordHeader {
     pub vlan_tci: u16,
     /// The offloaded VLAN TPID (host order) when [`RECORD_FLAG_VLAN_OFFLOADED`] is set.
     pub vlan_proto: u16,
-    pub _pad: [u8; 2],
+    /// Egress: the segment size of a GSO packet (0 for a plain packet). A device without TSO
+    /// gets it split in software after the hook and before the packet taps.
+    pub gso_size: u16,
 }
 
 const _: () = assert!(core::mem::size_of::<PacketRecordHeader>() == 32);
@@ -90,6 +92,19 @@ pub struct Config {
 }
 
 const _: () = assert!(core::mem::size_of::<Config>() == 24);
+
+/// Most interfaces the `SOFTWARE_TX` map can mark.
+pub const MAX_SOFTWARE_TX_INTERFACES: u32 = 256;
+
+/// `SOFTWARE_TX` values: what a device leaves to the kernel after the egress hook and
+/// before the packet taps, so that the hook must capture whole packets for userspace to do
+/// the same.
+pub mod software_tx {
+    /// Splits TCP GSO packets (no TSO): capture GSO packets whole.
+    pub const SEGMENTS: u8 = 1;
+    /// Completes TCP checksums (no checksum offload): capture TCP packets whole.
+    pub const CHECKSUMS: u8 = 2;
+}
 
 /// Counters kept per CPU in the `COUNTERS` array; userspace sums them.
 pub mod counter {
@@ -180,7 +195,7 @@ mod tests {
             flags: RECORD_FLAG_VLAN_OFFLOADED,
             vlan_tci: 42,
             vlan_proto: 0x8100,
-            _pad: [0; 2],
+            gso_size: 1448,
         };
         let mut rec = [0u8; 40];
         rec[..32].copy_from_slice(h.as_bytes());

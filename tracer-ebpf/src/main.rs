@@ -12,7 +12,7 @@ use core::ffi::c_void;
 
 use aya_ebpf::{
     bindings::xdp_action,
-    btf_maps::{Array, ArrayOfMaps, PerCpuArray, RingBuf},
+    btf_maps::{Array, ArrayOfMaps, HashMap, PerCpuArray, RingBuf},
     helpers::generated::{
         bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_ringbuf_query,
         bpf_skb_load_bytes, bpf_skb_load_bytes_relative, bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
@@ -25,8 +25,8 @@ use tracer_common::{
     counter, direction, extract_fields_with,
     fields::{bit, ipv6_ext_step, walk, Ipv6Walk, Ipv6Walker, PacketBytes, MAX_IPV6_EXT_HEADERS},
     filter::{eval_insn, next_pc, ACCEPT, MAX_FILTER_INSNS, REJECT},
-    Config, FilterInsn, PacketFields, PacketRecordHeader, MAX_RINGS, RECORD_FLAG_VLAN_OFFLOADED,
-    RECORD_VERSION,
+    software_tx, Config, FilterInsn, PacketFields, PacketRecordHeader, MAX_RINGS,
+    MAX_SOFTWARE_TX_INTERFACES, RECORD_FLAG_VLAN_OFFLOADED, RECORD_VERSION,
 };
 
 /// Settings written by the loader before attaching.
@@ -36,6 +36,12 @@ static CONFIG: Array<Config, 1> = Array::new();
 /// The compiled filter (`Config::filter_len` valid entries).
 #[btf_map]
 static FILTER: Array<FilterInsn, { MAX_FILTER_INSNS as usize }> = Array::new();
+
+/// Interfaces (by index) where the kernel splits GSO packets or completes checksums after the
+/// egress hook (`tracer_common::software_tx` flags): the affected packets are captured whole,
+/// whatever the snaplen, so userspace can do the same before cutting them to the snaplen.
+#[btf_map]
+static SOFTWARE_TX: HashMap<u32, u8, { MAX_SOFTWARE_TX_INTERFACES as usize }> = HashMap::new();
 
 /// Per-CPU counters, indexed by `tracer_common::counter::*`.
 #[btf_map]
@@ -383,7 +389,7 @@ fn wakeup_flags(ring: &RingBuf<u8, 4096>, wakeup_bytes: u64) -> u64 {
 
 /// The common path: copy the head of the frame, parse, filter, reserve, copy the frame.
 #[inline(always)]
-fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader) {
+fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader, whole: bool) {
     count(counter::SEEN);
     let Some(window) = SCRATCH.get_ptr_mut(0) else {
         return;
@@ -425,7 +431,7 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader) {
     count(counter::MATCHED);
 
     let mut caplen = hdr.wire_len;
-    if caplen > cfg.snaplen {
+    if caplen > cfg.snaplen && !whole {
         caplen = cfg.snaplen;
     }
     if caplen > tracer_common::MAX_CAPTURE {
@@ -479,7 +485,7 @@ fn new_header(ifindex: u32, wire_len: u32, dir: u8) -> PacketRecordHeader {
         flags: 0,
         vlan_tci: 0,
         vlan_proto: 0,
-        _pad: [0; 2],
+        gso_size: 0,
     }
 }
 
@@ -491,7 +497,7 @@ pub fn tracer_xdp(ctx: XdpContext) -> u32 {
     // SAFETY: reading the context's ingress_ifindex field.
     let ifindex = unsafe { (*ctx.ctx).ingress_ifindex };
     let hdr = new_header(ifindex, wire_len, direction::IN);
-    capture(&Xdp(&ctx), hdr);
+    capture(&Xdp(&ctx), hdr, false);
     xdp_action::XDP_PASS
 }
 
@@ -516,12 +522,25 @@ fn tc_capture(ctx: &TcContext, dir: u8) {
         hdr.vlan_tci = vlan_tci as u16;
         hdr.vlan_proto = u16::from_be(vlan_proto as u16);
     }
+    // SAFETY: reading a field of our own context.
+    let gso_size = unsafe { (*skb).gso_size };
+    let mut whole = false;
+    if dir == direction::OUT {
+        hdr.gso_size = gso_size as u16;
+        if let Some(flags) = SOFTWARE_TX.get_ptr(ifindex) {
+            // SAFETY: a map value pointer, valid for this run.
+            let flags = unsafe { *flags };
+            whole = flags & software_tx::CHECKSUMS != 0
+                || (gso_size != 0 && flags & software_tx::SEGMENTS != 0);
+        }
+    }
     capture(
         &Tc {
             ctx,
             mac_shift: shift,
         },
         hdr,
+        whole,
     );
 }
 

@@ -9,15 +9,14 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
-use tracer_common::{direction, PacketRecordHeader, RECORD_FLAG_VLAN_OFFLOADED};
 
 use crate::{
     cli::Args,
     filter::{Filter, Placement},
     live::{
         clock::{monotonic_ns, WallClock},
-        csum::{self, TxChecksum},
-        iface::{self, Interface, ARPHRD_LOOPBACK},
+        iface::{self, Interface},
+        record::RecordDecoder,
         Live, LiveOptions,
     },
     packet::{LinkType, Packet},
@@ -245,112 +244,13 @@ fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
     Ok((out, false))
 }
 
-/// Builds the [`Packet`] a libpcap capture would have produced from a kernel record.
-struct RecordDecoder {
-    clock: WallClock,
-    /// `-i any`: Linux cooked v2 framing, with the interface index and direction.
-    cooked: bool,
-    hw_types: Vec<(u32, u16)>,
-    /// Each non-loopback interface's (index, name, checksum offloads): where the device does
-    /// not offload, the kernel completes the partial TCP checksums the egress hook sees before
-    /// libpcap would see them, and so does the decoder (see [`csum`]).
-    software_checksum: Vec<(u32, String, TxChecksum)>,
-    /// The frame with an offloaded VLAN tag put back.
-    tagged: Vec<u8>,
-    /// The frame with its TCP checksum completed.
-    checksummed: Vec<u8>,
-    /// The frame in Linux cooked v2 framing.
-    cooked_frame: Vec<u8>,
-}
-
-impl RecordDecoder {
-    fn hw_type(&self, ifindex: u32) -> u16 {
-        self.hw_types
-            .iter()
-            .find(|(i, _)| *i == ifindex)
-            .map(|(_, t)| *t)
-            .unwrap_or(iface::ARPHRD_ETHER)
-    }
-
-    /// Reads (again) which checksums each interface leaves to the kernel: `ethtool -K` may
-    /// change it during a capture.
-    fn refresh_tx_checksum(&mut self) {
-        for (_, name, tx) in &mut self.software_checksum {
-            *tx = TxChecksum::of_device(name).unwrap_or(TxChecksum::OFFLOADED);
-        }
-    }
-
-    fn tx_checksum(&self, ifindex: u32) -> TxChecksum {
-        self.software_checksum
-            .iter()
-            .find(|(i, _, _)| *i == ifindex)
-            .map(|(_, _, t)| *t)
-            .unwrap_or(TxChecksum::OFFLOADED)
-    }
-
-    fn decode<'a>(&'a mut self, h: &PacketRecordHeader, frame: &'a [u8]) -> Packet<'a> {
-        let ts = self.clock.to_wall(h.timestamp_ns);
-        let mut data: &[u8] = frame;
-        let mut wire_len = h.wire_len;
-        if h.flags & RECORD_FLAG_VLAN_OFFLOADED != 0 && frame.len() >= 12 {
-            // libpcap puts an offloaded tag back in front of the ethertype.
-            self.tagged.clear();
-            self.tagged.extend_from_slice(&frame[..12]);
-            self.tagged.extend_from_slice(&h.vlan_proto.to_be_bytes());
-            self.tagged.extend_from_slice(&h.vlan_tci.to_be_bytes());
-            self.tagged.extend_from_slice(&frame[12..]);
-            wire_len += 4;
-            data = &self.tagged;
-        }
-        if h.direction == direction::OUT {
-            // tcpdump sees outgoing packets after the kernel completed their checksums.
-            let tx = self.tx_checksum(h.ifindex);
-            if tx != TxChecksum::OFFLOADED {
-                if let Some((at, sum)) = csum::completed(data, wire_len, tx) {
-                    self.checksummed.clear();
-                    self.checksummed.extend_from_slice(data);
-                    self.checksummed[at..at + 2].copy_from_slice(&sum.to_be_bytes());
-                    data = &self.checksummed;
-                }
-            }
-        }
-        if !self.cooked {
-            return Packet {
-                ts,
-                link: LinkType::Ethernet,
-                data,
-                wire_len,
-            };
-        }
-        // LINUX_SLL2: protocol (2), reserved (2), ifindex (4), ARPHRD type (2), packet type
-        // (1), address length (1), address (8); then the frame without its Ethernet header.
-        let hw_type = self.hw_type(h.ifindex);
-        let out = &mut self.cooked_frame;
-        out.clear();
-        out.extend_from_slice(data.get(12..14).unwrap_or(&[0, 0]));
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(&h.ifindex.to_be_bytes());
-        out.extend_from_slice(&hw_type.to_be_bytes());
-        out.push(if h.direction == direction::OUT { 4 } else { 0 });
-        out.push(6);
-        out.extend_from_slice(data.get(6..12).unwrap_or(&[0; 6]));
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(data.get(14..).unwrap_or(&[]));
-        Packet {
-            ts,
-            link: LinkType::LinuxSll2,
-            data: &self.cooked_frame,
-            wire_len: wire_len.saturating_sub(14) + 20,
-        }
-    }
-}
-
 /// Live capture until a signal, `-c`, or an error.
 pub async fn live(args: &Args) -> Result<()> {
     let filter = Filter::parse(&args.filter_text())?;
     let (interfaces, cooked) = resolve_interfaces(args)?;
     let kernel_filter = filter.kernel_program().to_vec();
     let filter_in_userspace = filter.placement() == Placement::Userspace;
+    let mut decoder = RecordDecoder::new(WallClock::measure(), cooked, &interfaces);
     let opts = LiveOptions {
         interfaces: interfaces.clone(),
         direction: args.direction(),
@@ -367,6 +267,7 @@ pub async fn live(args: &Args) -> Result<()> {
             .unwrap_or(DEFAULT_RING_KIB)
             .saturating_mul(1024),
         filter: kernel_filter,
+        software_tx: decoder.software_tx_interfaces(),
     };
     let link = if cooked {
         LinkType::LinuxSll2
@@ -408,32 +309,7 @@ pub async fn live(args: &Args) -> Result<()> {
         eprintln!("tracer: kernel hooks: {}", hooks.join(", "));
     }
 
-    let mut decoder = RecordDecoder {
-        clock: WallClock::measure(),
-        cooked,
-        hw_types: interfaces
-            .iter()
-            .map(|i| {
-                (
-                    i.index,
-                    if i.is_loopback() {
-                        ARPHRD_LOOPBACK
-                    } else {
-                        i.hw_type
-                    },
-                )
-            })
-            .collect(),
-        software_checksum: interfaces
-            .iter()
-            .filter(|i| !i.is_loopback())
-            .map(|i| (i.index, i.name.clone(), TxChecksum::OFFLOADED))
-            .collect(),
-        tagged: Vec::with_capacity(2048),
-        checksummed: Vec::with_capacity(2048),
-        cooked_frame: Vec::with_capacity(2048),
-    };
-    decoder.refresh_tx_checksum();
+    decoder.clock.refresh();
     let mut tick = tokio::time::interval(POLL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_clock = monotonic_ns();
@@ -451,19 +327,18 @@ pub async fn live(args: &Args) -> Result<()> {
         if now - last_clock > 1_000_000_000 {
             // Follow wall-clock steps (NTP, settimeofday) and offload changes.
             decoder.clock.refresh();
-            decoder.refresh_tx_checksum();
+            decoder.refresh_offloads(&interfaces);
             last_clock = now;
         }
         rings.drain();
         let flow = rings.emit(now, stop, |h, frame| {
-            let pkt = decoder.decode(h, frame);
-            match sink.packet(&pkt) {
+            decoder.decode(h, frame, |pkt| match sink.packet(pkt) {
                 Ok(flow) => flow,
                 Err(e) => {
                     failure = Some(e);
                     ControlFlow::Break(())
                 }
-            }
+            })
         });
         if let Err(e) = sink.flush() {
             failure.get_or_insert(e);

@@ -540,12 +540,12 @@ fn corrupt_capture_file_prints_the_packets_before_the_damage_then_one_error_line
     }
 }
 
-/// Known difference, not fixed: on a device without TCP segmentation offload the TC egress
-/// hook sees the stack's GSO packet (one "length 6241" segment), and `validate_xmit_skb`
-/// segments it in software only after that, before the packet taps: tcpdump prints five
-/// segments of at most 1448 bytes. On devices with TSO both print the large packet.
+/// On a device without TCP segmentation offload the TC egress hook sees the stack's GSO
+/// packet (one "length 6241" segment), and `validate_xmit_skb` segments it in software only
+/// after that, before the packet taps: tcpdump prints five segments of at most 1448 bytes.
+/// tracer captures such packets whole and splits them the same way (`live::gso`). On
+/// devices with TSO both print the large packet.
 #[test]
-#[ignore = "known difference: TC egress sees GSO packets before software segmentation"]
 fn egress_gso_packets_print_as_the_segments_tcpdump_sees() {
     let Some(_serial) = privileged(&["tcpdump", "nginx", "curl", "ethtool"]) else {
         return;
@@ -559,11 +559,10 @@ fn egress_gso_packets_print_as_the_segments_tcpdump_sees() {
     assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
 }
 
-/// Known difference, not fixed: with GRO on, XDP sees each segment as it arrives while the
-/// packet taps (after GRO) see the merged packet: tcpdump prints one "length 6241" segment
-/// where tracer prints five.
+/// With GRO on, XDP would see each segment as it arrives while the packet taps (after GRO)
+/// see the merged packet: tcpdump prints one "length 6241" segment. tracer then captures
+/// ingress with TCX, which runs after GRO, and prints what tcpdump prints.
 #[test]
-#[ignore = "known difference: XDP sees packets before GRO merges them"]
 fn ingress_gro_merged_packets_print_as_tcpdump_sees_them() {
     let Some(_serial) = privileged(&["tcpdump", "nginx", "curl", "ethtool"]) else {
         return;
@@ -577,12 +576,11 @@ fn ingress_gro_merged_packets_print_as_tcpdump_sees_them() {
     assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
 }
 
-/// Known difference, not fixed: on a device that checksums in software, tracer completes
-/// the partial checksums of outgoing segments in userspace, which needs the whole segment;
-/// a segment cut by the snap length keeps the partial value in its hex dump (tcpdump shows
-/// the final one). `-v` is unaffected: neither tool verifies a cut segment.
+/// On a device that checksums in software, tracer completes the partial checksums of
+/// outgoing segments in userspace, which needs the whole segment: the kernel captures them
+/// whole and userspace cuts them to the snap length afterwards, so the hex dump of a cut
+/// segment shows the final checksum, as tcpdump's does.
 #[test]
-#[ignore = "known difference: a cut egress segment keeps its partial checksum"]
 fn cut_egress_segments_dump_the_checksum_tcpdump_sees() {
     let Some(_serial) = privileged(&["tcpdump", "nginx", "curl", "ethtool"]) else {
         return;

@@ -6,37 +6,72 @@
 //! hook runs before that; libpcap's packet socket runs after it. So on a device that
 //! checksums in software (`ethtool -K dev tx off`), tcpdump sees final checksums where the
 //! egress program saw partial ones, and on a device that offloads, both see the partial
-//! value (tcpdump's familiar "incorrect" checksums). [`TxChecksum`] says which a device
+//! value (tcpdump's familiar "incorrect" checksums). [`TxOffloads`] says which a device
 //! does; [`finalize`] completes a partial checksum the way the kernel would.
 //!
-//! Only a whole captured segment can be summed: when the snap length cuts a segment, its
-//! checksum bytes keep the partial value in `-x`/`-X` dumps and `-w` files. `-v` output is
-//! unaffected (tcpdump verifies and prints TCP checksums of whole segments only).
+//! Only a whole captured segment can be summed: on such devices the kernel program captures
+//! outgoing TCP packets whole (`SOFTWARE_TX`), and userspace cuts them to the snap length
+//! after completing the checksum.
 
-use std::{ffi::c_void, io, mem};
+use std::io;
 
 use tracer_common::fields::{bit, extract_fields};
 
-/// Which TCP checksums a device computes itself (`ethtool -k`'s `tx-checksum-*` features).
-/// The kernel computes the others in software before the packet taps.
+use super::ethtool::Features;
+
+/// Which TCP checksums and segmentations a device does itself (`ethtool -k`'s
+/// `tx-checksum-*` and `tx-tcp*-segmentation` features). The kernel does the others in
+/// software before the packet taps.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct TxChecksum {
+pub struct TxOffloads {
     /// `tx-checksum-ip-generic` (NETIF_F_HW_CSUM): any protocol.
     pub generic: bool,
     /// `tx-checksum-ipv4` (NETIF_F_IP_CSUM).
     pub ipv4: bool,
     /// `tx-checksum-ipv6` (NETIF_F_IPV6_CSUM): IPv6 without extension headers only.
     pub ipv6: bool,
+    /// `tx-tcp-segmentation` (NETIF_F_TSO).
+    pub tso4: bool,
+    /// `tx-tcp6-segmentation` (NETIF_F_TSO6).
+    pub tso6: bool,
+    /// `tx-tcp-ecn-segmentation` (NETIF_F_TSO_ECN): GSO packets with CWR set.
+    pub tso_ecn: bool,
 }
 
-impl TxChecksum {
+impl TxOffloads {
     /// What a device whose features cannot be read is assumed to do: offload everything,
     /// so records are left as the egress hook saw them.
-    pub const OFFLOADED: TxChecksum = TxChecksum {
+    pub const OFFLOADED: TxOffloads = TxOffloads {
         generic: true,
         ipv4: true,
         ipv6: true,
+        tso4: true,
+        tso6: true,
+        tso_ecn: true,
     };
+
+    /// Whether the kernel splits a TCP GSO packet in software before the taps
+    /// (`netif_needs_gso`): the device lacks TSO for its IP version, or for ECN (CWR set).
+    pub fn segments_in_software(&self, ip_version: u8, cwr: bool) -> bool {
+        let tso = match ip_version {
+            4 => self.tso4,
+            6 => self.tso6,
+            _ => return false,
+        };
+        !tso || (cwr && !self.tso_ecn)
+    }
+
+    /// Whether the kernel completes some TCP checksums for this device (it then needs the
+    /// whole packet captured to do the same).
+    pub fn any_software_checksum(&self) -> bool {
+        !self.generic && !(self.ipv4 && self.ipv6)
+    }
+
+    /// Whether the kernel splits some TCP GSO packets for this device (it then needs whole
+    /// GSO packets captured to split them as it will).
+    pub fn any_software_segmentation(&self) -> bool {
+        !(self.tso4 && self.tso6 && self.tso_ecn)
+    }
 
     /// Whether the kernel completes this packet's checksum in software before the taps
     /// (`can_checksum_protocol` and `skb_csum_hwoffload_help`).
@@ -52,20 +87,15 @@ impl TxChecksum {
     }
 
     /// Reads the device's active features with the ethtool ioctls.
-    pub fn of_device(name: &str) -> io::Result<TxChecksum> {
-        let sock = Socket::new()?;
-        let names = feature_names(&sock, name)?;
-        let active = active_features(&sock, name, names.len())?;
-        let on = |feature: &str| {
-            names
-                .iter()
-                .position(|n| n == feature)
-                .is_some_and(|i| active.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0))
-        };
-        Ok(TxChecksum {
-            generic: on("tx-checksum-ip-generic"),
-            ipv4: on("tx-checksum-ipv4"),
-            ipv6: on("tx-checksum-ipv6"),
+    pub fn of_device(name: &str) -> io::Result<TxOffloads> {
+        let f = Features::of_device(name)?;
+        Ok(TxOffloads {
+            generic: f.on("tx-checksum-ip-generic"),
+            ipv4: f.on("tx-checksum-ipv4"),
+            ipv6: f.on("tx-checksum-ipv6"),
+            tso4: f.on("tx-tcp-segmentation"),
+            tso6: f.on("tx-tcp6-segmentation"),
+            tso_ecn: f.on("tx-tcp-ecn-segmentation"),
         })
     }
 }
@@ -94,7 +124,7 @@ fn fold(mut sum: u32) -> u16 {
 /// the packet taps: only when `tx` says the device leaves it to software, the whole segment
 /// was captured, and the field holds the partial (pseudo-header) sum. Returns whether the
 /// frame changed.
-pub fn finalize(frame: &mut [u8], wire_len: u32, tx: TxChecksum) -> bool {
+pub fn finalize(frame: &mut [u8], wire_len: u32, tx: TxOffloads) -> bool {
     match completed(frame, wire_len, tx) {
         Some((at, sum)) => {
             frame[at..at + 2].copy_from_slice(&sum.to_be_bytes());
@@ -105,7 +135,7 @@ pub fn finalize(frame: &mut [u8], wire_len: u32, tx: TxChecksum) -> bool {
 }
 
 /// What [`finalize`] would write, and where, without touching the frame.
-pub fn completed(frame: &[u8], wire_len: u32, tx: TxChecksum) -> Option<(usize, u16)> {
+pub fn completed(frame: &[u8], wire_len: u32, tx: TxOffloads) -> Option<(usize, u16)> {
     if frame.len() as u64 != wire_len as u64 {
         return None;
     }
@@ -148,106 +178,6 @@ pub fn completed(frame: &[u8], wire_len: u32, tx: TxChecksum) -> Option<(usize, 
     (sum != field).then_some((at, sum))
 }
 
-// The ethtool ioctls (linux/ethtool.h, linux/sockios.h).
-const SIOCETHTOOL: libc::c_ulong = 0x8946;
-const ETHTOOL_GSTRINGS: u32 = 0x1b;
-const ETHTOOL_GSSET_INFO: u32 = 0x37;
-const ETHTOOL_GFEATURES: u32 = 0x3a;
-const ETH_SS_FEATURES: u32 = 4;
-const ETH_GSTRING_LEN: usize = 32;
-/// More feature words than any kernel has (NETDEV_FEATURE_COUNT is below 70).
-const MAX_FEATURES: usize = 1024;
-
-struct Socket(libc::c_int);
-
-impl Socket {
-    fn new() -> io::Result<Socket> {
-        // SAFETY: plain syscall; the fd is owned by the returned value.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Socket(fd))
-    }
-
-    /// `SIOCETHTOOL` on `dev` with `data` (an ethtool command struct, first field `cmd`).
-    fn ethtool(&self, dev: &str, data: *mut c_void) -> io::Result<()> {
-        // SAFETY: an all-zero ifreq is valid.
-        let mut ifr: libc::ifreq = unsafe { mem::zeroed() };
-        if dev.len() >= ifr.ifr_name.len() {
-            return Err(io::Error::from(io::ErrorKind::InvalidInput));
-        }
-        for (d, s) in ifr.ifr_name.iter_mut().zip(dev.bytes()) {
-            *d = s as libc::c_char;
-        }
-        ifr.ifr_ifru.ifru_data = data as *mut libc::c_char;
-        // SAFETY: ifr is a valid ifreq whose data points to a command buffer the caller
-        // sized for the kernel's answer.
-        if unsafe { libc::ioctl(self.0, SIOCETHTOOL as _, &mut ifr) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        // SAFETY: we own the fd.
-        unsafe { libc::close(self.0) };
-    }
-}
-
-/// The names of the feature bits, by bit number.
-fn feature_names(sock: &Socket, dev: &str) -> io::Result<Vec<String>> {
-    // struct ethtool_sset_info: cmd, reserved, sset_mask, then one u32 per set in the mask.
-    #[repr(C)]
-    struct SsetInfo {
-        cmd: u32,
-        reserved: u32,
-        mask: u64,
-        len: u32,
-    }
-    let mut info = SsetInfo {
-        cmd: ETHTOOL_GSSET_INFO,
-        reserved: 0,
-        mask: 1 << ETH_SS_FEATURES,
-        len: 0,
-    };
-    sock.ethtool(dev, &mut info as *mut SsetInfo as *mut c_void)?;
-    let n = info.len as usize;
-    if info.mask & (1 << ETH_SS_FEATURES) == 0 || n > MAX_FEATURES {
-        return Err(io::Error::from(io::ErrorKind::Unsupported));
-    }
-    // struct ethtool_gstrings: cmd, string_set, len, then len names of 32 bytes.
-    let mut buf = vec![0u32; 3 + n * ETH_GSTRING_LEN / 4];
-    buf[0] = ETHTOOL_GSTRINGS;
-    buf[1] = ETH_SS_FEATURES;
-    buf[2] = n as u32;
-    sock.ethtool(dev, buf.as_mut_ptr() as *mut c_void)?;
-    let bytes: Vec<u8> = buf[3..].iter().flat_map(|w| w.to_ne_bytes()).collect();
-    Ok(bytes
-        .chunks_exact(ETH_GSTRING_LEN)
-        .take((buf[2] as usize).min(n))
-        .map(|s| {
-            let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-            String::from_utf8_lossy(&s[..end]).into_owned()
-        })
-        .collect())
-}
-
-/// The active feature bits, 32 to a word.
-fn active_features(sock: &Socket, dev: &str, count: usize) -> io::Result<Vec<u32>> {
-    let words = count.div_ceil(32);
-    // struct ethtool_gfeatures: cmd, size, then per word {available, requested, active,
-    // never_changed}.
-    let mut buf = vec![0u32; 2 + 4 * words];
-    buf[0] = ETHTOOL_GFEATURES;
-    buf[1] = words as u32;
-    sock.ethtool(dev, buf.as_mut_ptr() as *mut c_void)?;
-    let got = (buf[1] as usize).min(words);
-    Ok((0..got).map(|w| buf[2 + 4 * w + 2]).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,10 +214,13 @@ mod tests {
         good
     }
 
-    const SOFTWARE: TxChecksum = TxChecksum {
+    const SOFTWARE: TxOffloads = TxOffloads {
         generic: false,
         ipv4: false,
         ipv6: false,
+        tso4: false,
+        tso6: false,
+        tso_ecn: false,
     };
 
     #[test]
@@ -312,11 +245,12 @@ mod tests {
             make_partial(&mut f, v6);
             let before = f.clone();
             let n = f.len() as u32;
-            assert!(!finalize(&mut f, n, TxChecksum::OFFLOADED));
-            let only_other = TxChecksum {
+            assert!(!finalize(&mut f, n, TxOffloads::OFFLOADED));
+            let only_other = TxOffloads {
                 generic: false,
                 ipv4: !v6,
                 ipv6: v6,
+                ..SOFTWARE
             };
             assert!(!finalize(&mut f, n, only_other));
             // Cut by the snap length: the segment cannot be summed.
@@ -339,8 +273,8 @@ mod tests {
     #[test]
     fn loopback_features_are_readable() {
         // lo offloads every checksum.
-        let tx = TxChecksum::of_device("lo").expect("ethtool features of lo");
+        let tx = TxOffloads::of_device("lo").expect("ethtool features of lo");
         assert!(tx.generic, "{tx:?}");
-        assert!(TxChecksum::of_device("nosuch0").is_err());
+        assert!(TxOffloads::of_device("nosuch0").is_err());
     }
 }

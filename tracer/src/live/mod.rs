@@ -8,7 +8,10 @@
 
 pub mod clock;
 pub mod csum;
+pub mod ethtool;
+pub mod gso;
 pub mod iface;
+pub mod record;
 pub mod rings;
 
 use std::io;
@@ -59,6 +62,10 @@ pub struct LiveOptions {
     pub ring_bytes: u32,
     /// The compiled filter; empty accepts every TCP packet.
     pub filter: Vec<FilterInsn>,
+    /// Interfaces whose device leaves segmentation or checksums to the kernel, with
+    /// `tracer_common::software_tx` flags: the kernel captures the affected outgoing packets
+    /// whole so userspace can redo that work (see [`gso`], [`csum`]).
+    pub software_tx: Vec<(u32, u8)>,
 }
 
 /// Why live capture could not start.
@@ -254,13 +261,15 @@ impl Live {
         p.try_into().map_err(|e| program_error(name, e))
     }
 
-    /// Native XDP where the driver has it; otherwise TCX ingress. Generic XDP (all `lo` has)
-    /// is the last resort: before running the program it copies every cloned or nonlinear
-    /// skb into a fresh page, and TCP transmits clones, which halved loopback throughput in
-    /// the benchmark even with a filter that matched nothing.
+    /// Native XDP where the driver has it and nothing merges received packets; otherwise
+    /// TCX ingress. With GRO on, XDP would see the wire segments before they are merged while
+    /// libpcap (and TCX ingress) see the merged packets: TCX prints what tcpdump prints.
+    /// Generic XDP (all `lo` has) is the last resort: before running the program it copies
+    /// every cloned or nonlinear skb into a fresh page, and TCP transmits clones, which halved
+    /// loopback throughput in the benchmark even with a filter that matched nothing.
     fn attach_ingress(&mut self, i: &Interface) -> Result<String, LiveError> {
         let mut xdp_error = None;
-        if !i.is_loopback() {
+        if !i.is_loopback() && !merges_received_packets(&i.name) {
             let xdp: &mut Xdp = self.program("tracer_xdp")?;
             match xdp.attach_to_if_index(i.index, XdpMode::Driver) {
                 Ok(_) => return Ok("xdp (native)".to_string()),
@@ -327,6 +336,15 @@ impl Live {
             submitted: get(counter::SUBMITTED),
             cut_to_max: get(counter::CUT_TO_MAX),
         }
+    }
+}
+
+/// Whether the device merges received packets before the packet taps (GRO, hardware GRO,
+/// LRO), so that XDP would see other packets than libpcap does.
+fn merges_received_packets(dev: &str) -> bool {
+    match ethtool::Features::of_device(dev) {
+        Ok(f) => f.on("rx-gro") || f.on("rx-gro-hw") || f.on("rx-lro"),
+        Err(_) => false,
     }
 }
 
@@ -407,6 +425,28 @@ fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData
             outer.set(cpu, &data, 0).map_err(map_err("RINGS"))?;
             let ring = RingBuf::try_from(Map::RingBuf(data)).map_err(map_err("RINGS"))?;
             rings.push(ring);
+        }
+    }
+
+    if !opts.software_tx.is_empty() {
+        let mut software_tx: aya::maps::HashMap<&mut MapData, u32, u8> = ebpf
+            .map_mut("SOFTWARE_TX")
+            .ok_or(LiveError::Map {
+                map: "SOFTWARE_TX",
+                source: MapError::InvalidName {
+                    name: "SOFTWARE_TX".into(),
+                },
+            })?
+            .try_into()
+            .map_err(map_err("SOFTWARE_TX"))?;
+        for &(ifindex, flags) in opts
+            .software_tx
+            .iter()
+            .take(tracer_common::MAX_SOFTWARE_TX_INTERFACES as usize)
+        {
+            software_tx
+                .insert(ifindex, flags, 0)
+                .map_err(map_err("SOFTWARE_TX"))?;
         }
     }
 

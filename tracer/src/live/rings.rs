@@ -236,7 +236,7 @@ mod tests {
             flags: 0,
             vlan_tci: 0,
             vlan_proto: 0,
-            _pad: [0; 2],
+            gso_size: 0,
         };
         let mut v = h.as_bytes().to_vec();
         v.push(byte);
