@@ -223,3 +223,26 @@ fn userspace_filter_under_small_snaplen_prints_like_the_kernel_filter() {
     assert_eq!(packets(&a).len(), 12, "{a}");
     assert_same_as_tcpdump(&a, &b, 1000);
 }
+
+/// Without `-i`, tracer listens where tcpdump would: the first up, non-loopback interface
+/// (here veth-a, the namespace's only one besides lo).
+#[test]
+fn default_interface_is_the_first_up_non_loopback_one_like_tcpdump() {
+    let Some(_serial) = privileged(&["tcpdump", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("dflt");
+    let tracer = start_tracer(&net.a, &["-nn"]);
+    let tcpdump = start_tcpdump(&net.a, &["-nn"]);
+    let (_, _, dump_err) = tcpdump.interrupt(SECS(5));
+    let (status, _, err) = tracer.interrupt(SECS(5));
+    assert!(status.success(), "{err}");
+    let listening = |s: &str| {
+        s.lines()
+            .find_map(|l| l.split("listening on ").nth(1))
+            .and_then(|r| r.split(',').next())
+            .map(str::to_string)
+    };
+    assert_eq!(listening(&err), listening(&dump_err), "{err}\n{dump_err}");
+    assert_eq!(listening(&err).as_deref(), Some("veth-a"));
+}
