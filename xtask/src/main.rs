@@ -23,10 +23,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install what building and testing need: rust-src for nightly, LLVM 22 and
+    /// Install what building and testing need: the pinned nightly with rust-src, LLVM 22 and
     /// bpf-linker, and the tools the tests drive (tcpdump, nc, nginx, wrk, tshark).
     Deps,
-    /// Build the kernel object (nightly, -Z build-std=core, bpfel-unknown-none, BTF).
+    /// Build the kernel object (pinned nightly, -Z build-std=core, bpfel-unknown-none, BTF).
     BuildEbpf {
         /// Build without optimizations (the verifier will likely refuse it).
         #[arg(long)]
@@ -58,7 +58,9 @@ fn main() {
         Cmd::Build => build(),
         Cmd::Run { args } => run(args),
         Cmd::Test { args } => test(args),
-        Cmd::Bench(a) => build().and_then(|_| bench::run(&workspace_root(), a)),
+        Cmd::Bench(a) => deps(true)
+            .and_then(|_| build())
+            .and_then(|_| bench::run(&target_dir().join("release/tracer"), a)),
     };
     if let Err(e) = r {
         eprintln!("xtask: {e:#}");
@@ -141,27 +143,39 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     )
 }
 
-/// nightly with rust-src, and bpf-linker built against LLVM 22.
+/// The toolchain of the kernel crate: a dated nightly, because bpf-linker reads the LLVM
+/// bitcode rustc writes and must be built against the same LLVM major version (22, from
+/// Debian). A plain `nightly` moves on: nightly 1.101 (2026-10) is on LLVM 23, whose bitcode
+/// bpf-linker 0.13 with LLVM 22 rejects ("Invalid record").
+pub const KERNEL_TOOLCHAIN: &str = "nightly-2026-06-01";
+
+/// The kernel toolchain with rust-src, and bpf-linker built against LLVM 22.
 fn toolchain() -> Result<()> {
-    let nightly_ok = Command::new("rustup")
-        .args(["component", "list", "--toolchain", "nightly", "--installed"])
+    let installed = Command::new("rustup")
+        .args([
+            "component",
+            "list",
+            "--toolchain",
+            KERNEL_TOOLCHAIN,
+            "--installed",
+        ])
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).contains("rust-src"));
-    match nightly_ok {
+    match installed {
         Some(true) => {}
         Some(false) => status(Command::new("rustup").args([
             "component",
             "add",
             "rust-src",
             "--toolchain",
-            "nightly",
+            KERNEL_TOOLCHAIN,
         ]))?,
         None => status(Command::new("rustup").args([
             "toolchain",
             "install",
-            "nightly",
+            KERNEL_TOOLCHAIN,
             "--profile",
             "minimal",
             "--component",
@@ -215,8 +229,8 @@ fn build_ebpf(release: bool) -> Result<()> {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env("RUSTFLAGS", "-C debuginfo=2 -C link-arg=--btf")
         .env("CARGO_TARGET_DIR", target_dir())
+        .arg(format!("+{KERNEL_TOOLCHAIN}"))
         .args([
-            "+nightly",
             "build",
             "--target",
             "bpfel-unknown-none",
