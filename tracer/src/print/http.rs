@@ -5,7 +5,7 @@
 //! decoders are not ported, so for those ports only the TCP summary is printed (and the
 //! first matching port still takes precedence, as in tcpdump, so e.g. 22 <-> 80 is SSH).
 
-use super::ctx::{Ctx, R};
+use super::ctx::{Ctx, Trunc, R};
 
 const HTTP_CMDS: &[&str] = &[
     "GET",
@@ -108,15 +108,27 @@ pub(crate) fn dispatch(c: &mut Ctx, bp: usize, len: u32, sport: u16, dport: u16)
     Ok(())
 }
 
-/// `fetch_token`: index after the token and following blanks, 0 if none; token in `tok`.
-fn fetch_token(c: &Ctx, p: usize, idx: usize, len: usize, tok: &mut Vec<u8>) -> usize {
-    tok.clear();
-    let mut idx = idx;
-    while idx < len {
-        if !c.ttest(p + idx, 1) {
-            return 0;
+/// The bytes from `p + idx` up to `p + len`, cut at the end of the captured data.
+#[inline]
+fn window<'p>(c: &Ctx<'p, '_>, p: usize, idx: usize, len: usize) -> &'p [u8] {
+    let end = (p + len).min(c.snapend);
+    c.d.get(p + idx..end).unwrap_or(&[])
+}
+
+/// `fetch_token`: index after the token and following blanks, 0 if none; the token is
+/// `d[p + tok.0 .. p + tok.0 + tok.1]` (a range of the packet: no copy, no allocation).
+fn fetch_token(c: &Ctx, p: usize, idx: usize, len: usize, tok: &mut (usize, usize)) -> usize {
+    *tok = (idx, 0);
+    let w = window(c, p, idx, len);
+    let mut i = 0;
+    loop {
+        if idx + i >= len {
+            break;
         }
-        let ch = c.d[p + idx];
+        // Past the captured data: tcpdump gives up on the token.
+        let Some(&ch) = w.get(i) else {
+            return 0;
+        };
         if ch & 0x80 != 0 {
             return 0;
         }
@@ -126,66 +138,55 @@ fn fetch_token(c: &Ctx, p: usize, idx: usize, len: usize, tok: &mut Vec<u8>) -> 
         if !(0x20..=0x7e).contains(&ch) {
             return 0;
         }
-        if tok.len() + 2 > 129 {
+        // tcpdump's token buffer holds 128 bytes and its terminator.
+        if i + 2 > 129 {
             return 0;
         }
-        tok.push(ch);
-        idx += 1;
+        i += 1;
     }
-    if tok.is_empty() {
+    if i == 0 {
         return 0;
     }
-    while idx < len {
-        if !c.ttest(p + idx, 1) {
+    tok.1 = i;
+    // Skip the spaces after the token, stopping at the end of the captured data. (tcpdump
+    // tests "printable" before "blank" here, so a tab ends the skip.)
+    while let Some(&ch) = w.get(i) {
+        if idx + i >= len || ch != b' ' {
             break;
         }
-        let ch = c.d[p + idx];
-        if ch == b'\r' || ch == b'\n' {
-            break;
-        }
-        if !(0x20..=0x7e).contains(&ch) {
-            break;
-        }
-        if ch != b' ' && ch != b'\t' {
-            break;
-        }
-        idx += 1;
+        i += 1;
     }
-    idx
+    idx + i
 }
 
 /// `print_txt_line`: index after the line ending, 0 to stop.
 fn txt_line(c: &mut Ctx, prefix: &str, p: usize, idx: usize, len: usize) -> R<usize> {
-    let start = idx;
-    let mut idx = idx;
-    while idx < len {
-        let ch = c.u8(p + idx)?;
+    let w = window(c, p, idx, len);
+    let mut i = 0;
+    while idx + i < len {
+        // Past the captured data: tcpdump's GET_U_1 longjmps out ([|proto] at the top).
+        let ch = *w.get(i).ok_or(Trunc)?;
         if ch == b'\n' {
-            let l = idx - start;
             c.s(prefix);
-            let d = c.d;
-            c.out.extend_from_slice(&d[p + start..p + start + l]);
-            return Ok(idx + 1);
+            c.out.extend_from_slice(&w[..i]);
+            return Ok(idx + i + 1);
         } else if ch == b'\r' {
-            if idx + 1 >= len {
+            if idx + i + 1 >= len {
                 return Ok(0);
             }
-            if c.u8(p + idx + 1)? == b'\n' {
-                let l = idx - start;
+            if *w.get(i + 1).ok_or(Trunc)? == b'\n' {
                 c.s(prefix);
-                let d = c.d;
-                c.out.extend_from_slice(&d[p + start..p + start + l]);
-                return Ok(idx + 2);
+                c.out.extend_from_slice(&w[..i]);
+                return Ok(idx + i + 2);
             }
             return Ok(0);
         } else if !(0x20..=0x7e).contains(&ch) && ch != b'\t' {
             return Ok(0);
         }
-        idx += 1;
+        i += 1;
     }
     c.s(prefix);
-    let d = c.d;
-    c.out.extend_from_slice(&d[p + start..p + idx]);
+    c.out.extend_from_slice(&w[..i]);
     c.trunc();
     Ok(0)
 }
@@ -196,15 +197,17 @@ fn txtproto(c: &mut Ctx, p: usize, len: u32, cmds: Option<&[&str]>) -> R<()> {
     let len = len as usize;
     let mut print_this = false;
     if let Some(cmds) = cmds {
-        let mut tok = Vec::new();
+        let mut tok = (0, 0);
         let idx = fetch_token(c, p, 0, len, &mut tok);
         if idx != 0 {
-            if cmds.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(&tok)) {
+            let word = &c.d[p + tok.0..p + tok.0 + tok.1];
+            if cmds.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(word)) {
                 print_this = true;
             }
             // Response code as the second token.
             let idx = fetch_token(c, p, idx, len, &mut tok);
-            if idx != 0 && tok.len() == 3 && tok.iter().all(|b| b.is_ascii_digit()) {
+            let word = &c.d[p + tok.0..p + tok.0 + tok.1];
+            if idx != 0 && word.len() == 3 && word.iter().all(|b| b.is_ascii_digit()) {
                 print_this = true;
             }
         }
