@@ -21,8 +21,9 @@ use crate::{
     },
     packet::{LinkType, Packet},
     pcap::{linktype_name, Format, PcapReader, PcapWriter},
-    print::Printer,
+    print::{ParallelPrinter, Printer},
 };
+use tracer_common::PacketFields;
 
 /// Default ring size per CPU: 8 MiB holds ~50k full-header records, a few hundred
 /// milliseconds of a busy server's TCP headers.
@@ -38,6 +39,8 @@ const OUTPUT_BUFFER: usize = 1 << 20;
 /// Where packets go: printed, written to a file, or both.
 struct Sink {
     printer: Option<Printer>,
+    /// `-r` of a file into a pipe or a file: print on every core (see [`ParallelPrinter`]).
+    parallel: Option<ParallelPrinter>,
     out: io::BufWriter<io::Stdout>,
     line: Vec<u8>,
     writer: Option<PcapWriter>,
@@ -76,12 +79,22 @@ impl Sink {
         let print = writer.is_none() || args.print;
         let stdout = io::stdout();
         let tty = stdout.is_terminal();
+        let flush_each_packet = args.line_buffered || (tty && print);
+        // Batches delay output: not where lines must come as packets come (a terminal, -l,
+        // or a capture streamed into stdin).
+        let reads_whole_file = args.read.as_ref().is_some_and(|p| p.as_os_str() != "-");
+        let parallel = if print && reads_whole_file && !flush_each_packet {
+            ParallelPrinter::new(&args.print_options())
+        } else {
+            None
+        };
         Ok(Sink {
-            printer: print.then(|| Printer::new(args.print_options())),
+            printer: (print && parallel.is_none()).then(|| Printer::new(args.print_options())),
+            parallel,
             out: io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout),
             line: Vec::with_capacity(64 * 1024),
             writer,
-            flush_each_packet: args.line_buffered || (tty && print),
+            flush_each_packet,
             flush_file_each_packet: args.packet_buffered,
             filter,
             filter_in_userspace,
@@ -99,8 +112,9 @@ impl Sink {
         })
     }
 
-    /// Takes one packet; `Break` once `-c` is reached.
-    fn packet(&mut self, pkt: &Packet) -> Result<ControlFlow<()>> {
+    /// Takes one packet (with its fields, where the caller extracted them already);
+    /// `Break` once `-c` is reached.
+    fn packet(&mut self, pkt: &Packet, fields: Option<&PacketFields>) -> Result<ControlFlow<()>> {
         if self.filter_in_userspace && !self.filter.matches(pkt) {
             return Ok(ControlFlow::Continue(()));
         }
@@ -121,22 +135,29 @@ impl Sink {
                 w.flush()?;
             }
         }
-        if let Some(p) = &mut self.printer {
+        let mut written = Ok(());
+        if let Some(pp) = &mut self.parallel {
+            let f = match fields {
+                Some(f) => *f,
+                None => crate::filter::packet_fields(pkt),
+            };
+            written = pp.push(pkt, &f, &mut self.out);
+        } else if let Some(p) = &mut self.printer {
             self.line.clear();
             p.print(pkt, &mut self.line);
-            let mut written = self.out.write_all(&self.line);
+            written = self.out.write_all(&self.line);
             if written.is_ok() && self.flush_each_packet {
                 written = self.out.flush();
             }
-            match written {
-                Ok(()) => {}
-                // The reader went away (`tracer ... | head`): the capture ends, quietly.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                    self.closed = true;
-                    return Ok(ControlFlow::Break(()));
-                }
-                Err(e) => return Err(e.into()),
+        }
+        match written {
+            Ok(()) => {}
+            // The reader went away (`tracer ... | head`): the capture ends, quietly.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                return Ok(ControlFlow::Break(()));
             }
+            Err(e) => return Err(e.into()),
         }
         self.captured += 1;
         if self.limit.is_some_and(|n| self.captured >= n) {
@@ -149,7 +170,11 @@ impl Sink {
         if let Some(w) = &mut self.writer {
             w.flush()?;
         }
-        match self.out.flush() {
+        let printed = match &mut self.parallel {
+            Some(pp) if !self.closed => pp.finish(&mut self.out),
+            _ => Ok(()),
+        };
+        match printed.and_then(|()| self.out.flush()) {
             // A closed pipe (`tracer ... | head`) ends the output, not with an error.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 self.closed = true;
@@ -190,10 +215,13 @@ pub fn offline(args: &Args) -> Result<()> {
     while let Some(next) = reader.next_packet() {
         match next {
             Ok(pkt) => {
-                if !is_traced(&pkt) {
+                let fields = crate::filter::packet_fields(&pkt);
+                // The tracer traces TCP: other packets of a file are skipped, like the
+                // kernel skips them.
+                if !fields.has(tracer_common::fields::bit::TCP) {
                     continue;
                 }
-                if sink.packet(&pkt)?.is_break() {
+                if sink.packet(&pkt, Some(&fields))?.is_break() {
                     break;
                 }
             }
@@ -208,12 +236,6 @@ pub fn offline(args: &Args) -> Result<()> {
         bail!("{}: {e}", path.display());
     }
     Ok(())
-}
-
-/// The tracer traces TCP: other packets of a file are skipped, like the kernel skips them.
-fn is_traced(pkt: &Packet) -> bool {
-    use tracer_common::fields::bit;
-    crate::filter::packet_fields(pkt).has(bit::TCP)
 }
 
 /// The interfaces `-i` names (none: tcpdump's default; `any`: every up one).
@@ -332,7 +354,7 @@ pub async fn live(args: &Args) -> Result<()> {
         }
         rings.drain();
         let flow = rings.emit(now, stop, |h, frame| {
-            decoder.decode(h, frame, |pkt| match sink.packet(pkt) {
+            decoder.decode(h, frame, |pkt| match sink.packet(pkt, None) {
                 Ok(flow) => flow,
                 Err(e) => {
                     failure = Some(e);

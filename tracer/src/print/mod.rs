@@ -30,6 +30,7 @@ mod http;
 mod ip;
 mod ip6;
 pub mod names;
+mod parallel;
 pub mod seq;
 mod sll;
 mod tables;
@@ -44,6 +45,7 @@ use std::time::Duration;
 use crate::packet::{LinkType, Packet};
 use ctx::Ctx;
 pub use names::{Resolver, SystemResolver, LOOKUP_BOUND};
+pub use parallel::ParallelPrinter;
 pub use seq::GENERATION as SEQ_TABLE_GENERATION;
 
 /// Output flags, named after tcpdump's own and counted the same way (`-nn` is `numeric: 2`).

@@ -1,0 +1,114 @@
+//! `tracer -r` prints on every core (`print::ParallelPrinter`): its output must be byte for
+//! byte what one `Printer` prints, across batch boundaries and for any number of workers.
+
+use std::path::{Path, PathBuf};
+
+use tracer::filter::packet_fields;
+use tracer::packet::{LinkType, Packet, Timestamp};
+use tracer::pcap::PcapReader;
+use tracer::print::{ParallelPrinter, PrintOptions, Printer};
+
+fn corpus() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TRACER_CONFORMANCE") {
+        return dir.into();
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    for dir in [beside, PathBuf::from("/work/shared/conformance")] {
+        if dir.join("pcaps").is_dir() {
+            return dir;
+        }
+    }
+    panic!("conformance corpus not found: set TRACER_CONFORMANCE");
+}
+
+/// Every corpus packet, repeated `times` times (later copies shifted in time): many
+/// batches, and conversations that come back in later batches.
+fn looped_corpus(times: usize) -> Vec<(Timestamp, LinkType, Vec<u8>, u32)> {
+    let mut one = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus().join("pcaps"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let mut r = PcapReader::open(&f).unwrap();
+        while let Some(p) = r.next_packet() {
+            let p = p.unwrap();
+            one.push((p.ts, p.link, p.data.to_vec(), p.wire_len));
+        }
+    }
+    let mut all = Vec::new();
+    for k in 0..times {
+        for (ts, link, data, wire_len) in &one {
+            let ts = Timestamp::from_nanos(ts.as_nanos() + k as i128 * 1_000_000_000);
+            all.push((ts, *link, data.clone(), *wire_len));
+        }
+    }
+    all
+}
+
+#[test]
+fn parallel_printing_prints_what_one_printer_prints() {
+    let packets = looped_corpus(150);
+    assert!(
+        packets.len() > 3 * 4096,
+        "{} packets: too few batches",
+        packets.len()
+    );
+    std::env::set_var("TZ", "UTC");
+    let modes = [
+        PrintOptions {
+            numeric: 2,
+            ..Default::default()
+        },
+        PrintOptions {
+            numeric: 2,
+            verbose: 2,
+            ..Default::default()
+        },
+        PrintOptions {
+            numeric: 2,
+            hex_ascii: 1,
+            link_header: true,
+            timestamp: 4,
+            ..Default::default()
+        },
+        PrintOptions {
+            numeric: 2,
+            absolute_seq: true,
+            quiet: true,
+            ..Default::default()
+        },
+    ];
+    for opts in modes {
+        let mut one = Printer::new(opts.clone());
+        let mut expected = Vec::new();
+        for (ts, link, data, wire_len) in &packets {
+            let pkt = Packet {
+                ts: *ts,
+                link: *link,
+                data,
+                wire_len: *wire_len,
+            };
+            one.print(&pkt, &mut expected);
+        }
+        for workers in [2, 3, 8] {
+            let mut par = ParallelPrinter::with_workers(&opts, workers).expect("parallel");
+            let mut got = Vec::new();
+            for (ts, link, data, wire_len) in &packets {
+                let pkt = Packet {
+                    ts: *ts,
+                    link: *link,
+                    data,
+                    wire_len: *wire_len,
+                };
+                par.push(&pkt, &packet_fields(&pkt), &mut got).unwrap();
+            }
+            par.finish(&mut got).unwrap();
+            assert!(
+                got == expected,
+                "{workers} workers, {opts:?}: output differs from one printer's"
+            );
+        }
+    }
+}
