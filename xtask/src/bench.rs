@@ -1,11 +1,1108 @@
-//! `cargo xtask bench` (see issue: benchmark against tcpdump).
-use std::path::Path;
+//! `cargo xtask bench`: tracer against tcpdump on the same wrk -> nginx load, in network
+//! namespaces of its own (on `lo`, and across a veth pair with the capture on the server's
+//! end), then `tracer -r` against `tcpdump -r` on one large capture.
+//!
+//! Rounds are interleaved (every mode once per round, in a rotating order) so that a slow
+//! moment of the machine spreads over all modes; the table shows medians over rounds. Every
+//! number in it comes from the run it describes: wrk's `Requests/sec`, the capture's own exit
+//! summary, `/proc/PID/stat` and `/proc/PID/status` of the capturing process.
 
-use anyhow::{bail, Result};
+use std::{
+    fs::{self, File},
+    io::{BufRead, BufReader, Read},
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, ensure, Context, Result};
+
+/// Port nginx serves on, in every namespace.
+const PORT: u16 = 8080;
+/// A filter that matches none of the benchmark's packets.
+const MISS_FILTER: &[&str] = &["port", "9"];
+/// The offline comparison wants at least this many packets in its capture.
+const OFFLINE_MIN_PACKETS: u64 = 500_000;
 
 #[derive(clap::Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Interleaved rounds; the table shows medians over them.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
+    /// Seconds of wrk load per run.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=60))]
+    seconds: u32,
+    /// wrk connections (one wrk thread, one nginx worker).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    connections: u32,
+    /// Links to measure: `lo`, `veth` or both.
+    #[arg(long, value_delimiter = ',', default_values = ["lo", "veth"])]
+    links: Vec<Link>,
+    /// Skip the offline (`-r`) comparison.
+    #[arg(long)]
+    no_offline: bool,
+    /// Skip the live runs (offline comparison only).
+    #[arg(long)]
+    no_live: bool,
+    /// Also write the markdown report to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
 
-pub fn run(_root: &Path, _args: BenchArgs) -> Result<()> {
-    bail!("the benchmark is not written yet")
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Link {
+    /// wrk and nginx in one namespace, over its `lo`.
+    Lo,
+    /// wrk in one namespace, nginx in another, over a veth pair; captured on nginx's end.
+    Veth,
+}
+
+/// What runs beside the load.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Mode {
+    Untraced,
+    TracerText,
+    TracerWrite,
+    TracerMiss,
+    TcpdumpText,
+    TcpdumpWrite,
+    TcpdumpMiss,
+}
+
+const MODES: [Mode; 7] = [
+    Mode::Untraced,
+    Mode::TracerText,
+    Mode::TracerWrite,
+    Mode::TracerMiss,
+    Mode::TcpdumpText,
+    Mode::TcpdumpWrite,
+    Mode::TcpdumpMiss,
+];
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Untraced => "untraced",
+            Mode::TracerText => "tracer -nn (text to /dev/null)",
+            Mode::TracerWrite => "tracer -w file",
+            Mode::TracerMiss => "tracer, filter matches nothing",
+            Mode::TcpdumpText => "tcpdump -nn (text to /dev/null)",
+            Mode::TcpdumpWrite => "tcpdump -w file",
+            Mode::TcpdumpMiss => "tcpdump, filter matches nothing",
+        }
+    }
+
+    fn is_tracer(self) -> bool {
+        matches!(
+            self,
+            Mode::TracerText | Mode::TracerWrite | Mode::TracerMiss
+        )
+    }
+}
+
+/// One measured run.
+#[derive(Clone, Debug, Default)]
+struct Run {
+    req_per_s: f64,
+    /// Packets the capture reported captured, per second of load.
+    captured_per_s: f64,
+    /// Packets (records) the capture reported dropped by the kernel.
+    lost: u64,
+    /// CPU time of the capturing process over the load, in % of one core.
+    cpu_percent: f64,
+    /// VmHWM of the capturing process, in KiB.
+    peak_rss_kib: u64,
+    /// VmRSS 1 s into the load and at its end, in KiB: flat under a sustained load.
+    rss_early_kib: u64,
+    rss_end_kib: u64,
+    /// tracer's `records submitted` kernel counter (the filter-miss proof).
+    submitted: Option<u64>,
+    /// tracer's kernel programs: average run time per packet (`kernel.bpf_stats_enabled`).
+    kernel_ns_per_packet: Option<f64>,
+    /// CPU time of the capturing process per packet captured.
+    user_ns_per_packet: f64,
+    /// Socket errors or non-2xx responses wrk reported.
+    wrk_errors: bool,
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Ctrl-C ends the benchmark between runs, through the guards' Drop (namespaces deleted,
+/// processes killed) instead of killing xtask with everything left behind.
+fn catch_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic.
+        unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
+    }
+}
+
+fn check_stop() -> Result<()> {
+    if STOP.load(Ordering::SeqCst) {
+        bail!("interrupted");
+    }
+    Ok(())
+}
+
+pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
+    // SAFETY: plain libc call.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("the benchmark creates network namespaces and loads BPF programs: run `sudo -E cargo xtask bench`");
+    }
+    ensure!(tracer.exists(), "no tracer binary at {}", tracer.display());
+    catch_signals();
+    let scratch = Scratch::new()?;
+    let _stats = BpfStats::enable();
+    let mut report = String::new();
+    report.push_str(&machine_line());
+
+    let mut offline_capture = None;
+    if !args.no_live {
+        let mut results: Vec<(Link, Mode, Vec<Run>)> = Vec::new();
+        for &link in &args.links {
+            for &mode in &MODES {
+                results.push((link, mode, Vec::new()));
+            }
+        }
+        let setups: Vec<(Link, Setup)> = args
+            .links
+            .iter()
+            .map(|&l| Setup::new(l, &scratch).map(|s| (l, s)))
+            .collect::<Result<_>>()?;
+        for (_, s) in &setups {
+            // Warm-up: nginx's caches, the neighbour tables, wrk's first connections.
+            s.wrk(1, args.connections)?;
+        }
+        for round in 0..args.rounds {
+            for (link, setup) in &setups {
+                for k in 0..MODES.len() {
+                    check_stop()?;
+                    let mode = MODES[(k + round as usize) % MODES.len()];
+                    let r = setup
+                        .measure(tracer, mode, &args, &scratch)
+                        .with_context(|| format!("{link:?} {}", mode.label()))?;
+                    eprintln!(
+                        "bench: round {} {link:?} {:<34} {:>9.0} req/s  {:>9.0} pkt/s  lost {}  cpu {:.0}%",
+                        round + 1,
+                        mode.label(),
+                        r.req_per_s,
+                        r.captured_per_s,
+                        r.lost,
+                        r.cpu_percent
+                    );
+                    results
+                        .iter_mut()
+                        .find(|(l, m, _)| l == link && *m == mode)
+                        .expect("every (link, mode) has a slot")
+                        .2
+                        .push(r);
+                }
+            }
+        }
+        report.push_str(&live_table(&results, &args));
+        if !args.no_offline {
+            if let Some((_, lo)) = setups.iter().find(|(l, _)| *l == Link::Lo) {
+                offline_capture = Some(lo.capture_for_offline(&scratch, args.connections)?);
+            } else {
+                offline_capture = Some(
+                    Setup::new(Link::Lo, &scratch)?
+                        .capture_for_offline(&scratch, args.connections)?,
+                );
+            }
+        }
+    } else if !args.no_offline {
+        offline_capture =
+            Some(Setup::new(Link::Lo, &scratch)?.capture_for_offline(&scratch, args.connections)?);
+    }
+    if let Some(pcap) = offline_capture {
+        check_stop()?;
+        report.push_str(&offline_table(tracer, &pcap, &scratch, args.rounds.max(3))?);
+    }
+
+    println!("{report}");
+    if let Some(out) = &args.out {
+        fs::write(out, &report).with_context(|| format!("{}", out.display()))?;
+    }
+    Ok(())
+}
+
+fn machine_line() -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let tcpdump = output("tcpdump", &["--version"])
+        .ok()
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_default();
+    format!(
+        "Machine: {cores} cores ({cpu}), Linux {kernel}; {tcpdump}; {}.\n\n",
+        date.trim()
+    )
+}
+
+fn output(cmd: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {cmd}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
+    let mut s = format!(
+        "Live: `wrk -t1 -c{} -d{}s` -> nginx (1 worker), {} interleaved rounds, medians. \
+         Capture filter `port {PORT}` (every packet of the load), or `port 9` (none).\n\n\
+         \"capture CPU\": user + system time of the capturing process over the load, in % of one \
+         core (its kernel programs run in the load's own softirqs, counted in req/s). \
+         \"cost/packet\": kernel programs' run time per packet (kernel.bpf_stats_enabled; tracer \
+         only) + the capturing process's CPU time per captured packet. \
+         \"RSS\": 1 s into the load -> at its end (peak).\n\n\
+         | link | capture | req/s | vs untraced | packets/s captured | lost | capture CPU | cost/packet | RSS |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        args.connections, args.seconds, args.rounds
+    );
+    for &(link, mode, ref runs) in results {
+        let base = results
+            .iter()
+            .find(|(l, m, _)| *l == link && *m == Mode::Untraced)
+            .map(|(_, _, r)| median(r.iter().map(|r| r.req_per_s).collect()))
+            .unwrap_or(f64::NAN);
+        let req = median(runs.iter().map(|r| r.req_per_s).collect());
+        let link_name = match link {
+            Link::Lo => "lo",
+            Link::Veth => "veth",
+        };
+        if mode == Mode::Untraced {
+            s.push_str(&format!(
+                "| {link_name} | {} | {req:.0} | 1.00x | | | | | |\n",
+                mode.label()
+            ));
+            continue;
+        }
+        let pps = median(runs.iter().map(|r| r.captured_per_s).collect());
+        let lost: Vec<u64> = runs.iter().map(|r| r.lost).collect();
+        let lost = if lost.iter().all(|&l| l == 0) {
+            "0".to_string()
+        } else {
+            lost.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        let cpu = median(runs.iter().map(|r| r.cpu_percent).collect());
+        let user_ns = median(runs.iter().map(|r| r.user_ns_per_packet).collect());
+        let kernel_ns: Vec<f64> = runs.iter().filter_map(|r| r.kernel_ns_per_packet).collect();
+        // tcpdump's kernel side (the packet tap's clone and copy) has no such counter: "?".
+        let kernel = if kernel_ns.is_empty() {
+            "?".to_string()
+        } else {
+            format!("{:.0}", median(kernel_ns))
+        };
+        let cost = match mode {
+            Mode::TracerMiss => format!("{kernel} + 0 ns"),
+            Mode::TcpdumpMiss => String::new(),
+            _ => format!("{kernel} + {user_ns:.0} ns"),
+        };
+        let mib = |f: fn(&Run) -> u64| median(runs.iter().map(|r| f(r) as f64).collect()) / 1024.0;
+        let rss = format!(
+            "{:.1} -> {:.1} ({:.1}) MiB",
+            mib(|r| r.rss_early_kib),
+            mib(|r| r.rss_end_kib),
+            mib(|r| r.peak_rss_kib)
+        );
+        let mut note = String::new();
+        if mode == Mode::TracerMiss {
+            let submitted: u64 = runs.iter().filter_map(|r| r.submitted).sum();
+            note = format!(" ({submitted} records reserved)");
+        }
+        if runs.iter().any(|r| r.wrk_errors) {
+            note.push_str(" (wrk reported errors)");
+        }
+        s.push_str(&format!(
+            "| {link_name} | {}{note} | {req:.0} | {:.2}x | {pps:.0} | {lost} | {cpu:.0}% | {cost} | {rss} |\n",
+            mode.label(),
+            req / base
+        ));
+    }
+    s.push('\n');
+    s
+}
+
+/// Scratch files of the benchmark (nginx's directory, capture files), removed on drop.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!("tracer-bench-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        Ok(Scratch { dir })
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_ok(cmd: &mut Command) -> Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// A network namespace with `lo` up; deleted, with everything in it, on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn new(tag: &str) -> Result<Netns> {
+        let name = format!("trbench-{tag}-{}", std::process::id());
+        let _ = Command::new("ip")
+            .args(["netns", "del", &name])
+            .stderr(Stdio::null())
+            .status();
+        run_ok(Command::new("ip").args(["netns", "add", &name]))?;
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    fn ip(&self, args: &[&str]) -> Result<()> {
+        run_ok(Command::new("ip").arg("-n").arg(&self.name).args(args))
+    }
+
+    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// A background process, killed on drop; its stderr lines are collected by a thread.
+struct Bg {
+    child: Child,
+    name: String,
+    stderr: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Bg {
+    fn spawn(name: &str, mut cmd: Command, stdout: Stdio) -> Result<Bg> {
+        cmd.stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        let err = child.stderr.take().expect("piped");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Bg {
+            child,
+            name: name.to_string(),
+            stderr: rx,
+            seen: Vec::new(),
+        })
+    }
+
+    /// Waits for the ready line on stderr (bounded).
+    fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.seen.iter().any(|l| l.contains(needle)) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.seen.extend(self.stderr.try_iter());
+                bail!("{} exited ({status}): {}", self.name, self.seen.join("\n"));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!(
+                    "{}: no '{needle}' within {timeout:?}: {}",
+                    self.name,
+                    self.seen.join("\n")
+                );
+            }
+            if let Ok(l) = self
+                .stderr
+                .recv_timeout(left.min(Duration::from_millis(100)))
+            {
+                self.seen.push(l);
+            }
+        }
+        Ok(())
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: plain libc call on our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// SIGINT, then a bounded wait; returns the exit status and all of stderr.
+    fn interrupt(mut self, timeout: Duration) -> Result<(ExitStatus, String)> {
+        self.signal(libc::SIGINT);
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.child.try_wait()? {
+                break s;
+            }
+            if Instant::now() > deadline {
+                bail!("{} did not exit within {timeout:?} of SIGINT", self.name);
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let end = Instant::now() + Duration::from_secs(2);
+        while let Ok(l) = self
+            .stderr
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(l);
+        }
+        Ok((status, self.seen.join("\n")))
+    }
+
+    /// (user + system CPU seconds, VmHWM KiB) of the process so far.
+    fn usage(&self) -> (f64, u64) {
+        let pid = self.child.id();
+        // SAFETY: plain libc call.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let cpu = fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                // Fields after the parenthesised command name; utime and stime are 14 and 15.
+                let rest = s.rsplit_once(')')?.1;
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+                Some(ticks as f64 / hz)
+            })
+            .unwrap_or(0.0);
+        let hwm = fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| {
+                    l.strip_prefix("VmHWM:")
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                })
+            })
+            .unwrap_or(0);
+        (cpu, hwm)
+    }
+}
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// nginx in one process (`master_process off`: no worker outlives it) answering every
+/// request from memory (`return 200`): a static file costs nginx an open and fstat per
+/// request, which halves its rate here and hides the cost of the capture; stopped on drop.
+struct Nginx {
+    proc: Option<Bg>,
+}
+
+impl Nginx {
+    fn start(ns: &Netns, listen: &str, dir: &Path) -> Result<Nginx> {
+        fs::create_dir_all(dir)?;
+        let conf = dir.join("nginx.conf");
+        fs::write(
+            &conf,
+            format!(
+                "worker_processes 1;\nmaster_process off;\ndaemon off;\npid {d}/nginx.pid;\n\
+                 error_log {d}/error.log;\nevents {{ worker_connections 4096; }}\n\
+                 http {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n\
+                 fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n\
+                 server {{ listen {listen}; location / {{ return 200 'hello from nginx\\n'; }} }}\n}}\n",
+                d = dir.display()
+            ),
+        )?;
+        let mut c = ns.cmd("nginx");
+        c.arg("-e").arg(dir.join("error.log")).arg("-c").arg(&conf);
+        let proc = Bg::spawn("nginx", c, Stdio::null())?;
+        // Ready when something listens on the port (checked without sending a packet).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ss = ns
+                .cmd("ss")
+                .args(["-Hltn", &format!("sport = :{PORT}")])
+                .output()?;
+            if !ss.stdout.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("nginx did not listen on port {PORT} within 10 s");
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Nginx { proc: Some(proc) })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.signal(libc::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = p.child.try_wait() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// The namespaces, nginx, and where to capture for one link. Field order is drop order:
+/// nginx stops before its namespace goes.
+struct Setup {
+    _nginx: Nginx,
+    /// Where wrk runs.
+    client: Netns,
+    /// Where nginx runs and the capture listens (the same namespace as `client` on `lo`).
+    server: Option<Netns>,
+    /// Interface of the capture, in the server's namespace.
+    iface: &'static str,
+    url: String,
+}
+
+impl Setup {
+    fn new(link: Link, scratch: &Scratch) -> Result<Setup> {
+        match link {
+            Link::Lo => {
+                let ns = Netns::new("lo")?;
+                let nginx =
+                    Nginx::start(&ns, &format!("127.0.0.1:{PORT}"), &scratch.join("nginx-lo"))?;
+                Ok(Setup {
+                    _nginx: nginx,
+                    client: ns,
+                    server: None,
+                    iface: "lo",
+                    url: format!("http://127.0.0.1:{PORT}/"),
+                })
+            }
+            Link::Veth => {
+                let client = Netns::new("c")?;
+                let server = Netns::new("s")?;
+                client.ip(&[
+                    "link",
+                    "add",
+                    "veth-c",
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "veth-s",
+                    "netns",
+                    &server.name,
+                ])?;
+                client.ip(&["addr", "add", "10.78.0.1/24", "dev", "veth-c"])?;
+                server.ip(&["addr", "add", "10.78.0.2/24", "dev", "veth-s"])?;
+                client.ip(&["link", "set", "veth-c", "up"])?;
+                server.ip(&["link", "set", "veth-s", "up"])?;
+                let nginx = Nginx::start(
+                    &server,
+                    &format!("10.78.0.2:{PORT}"),
+                    &scratch.join("nginx-veth"),
+                )?;
+                Ok(Setup {
+                    _nginx: nginx,
+                    client,
+                    server: Some(server),
+                    iface: "veth-s",
+                    url: format!("http://10.78.0.2:{PORT}/"),
+                })
+            }
+        }
+    }
+
+    fn server(&self) -> &Netns {
+        self.server.as_ref().unwrap_or(&self.client)
+    }
+
+    /// Runs wrk (bounded) and returns (requests/s, whether it reported errors).
+    fn wrk(&self, seconds: u32, connections: u32) -> Result<(f64, bool)> {
+        let out = self
+            .client
+            .cmd("timeout")
+            .arg((seconds + 20).to_string())
+            .args(["wrk", "-t1"])
+            .arg(format!("-c{connections}"))
+            .arg(format!("-d{seconds}s"))
+            .arg(&self.url)
+            .output()
+            .context("cannot run wrk")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        ensure!(out.status.success(), "wrk failed: {text}");
+        let rps = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .with_context(|| format!("no Requests/sec in wrk's output: {text}"))?;
+        let errors = text.contains("Socket errors") || text.contains("Non-2xx");
+        Ok((rps, errors))
+    }
+
+    /// Starts the capture of `mode` (none when untraced) and waits for it to listen.
+    fn start_capture(&self, tracer: &Path, mode: Mode, file: &Path) -> Result<Option<Bg>> {
+        let port = PORT.to_string();
+        let filter: Vec<&str> = if matches!(mode, Mode::TracerMiss | Mode::TcpdumpMiss) {
+            MISS_FILTER.to_vec()
+        } else {
+            vec!["port", &port]
+        };
+        let write = matches!(mode, Mode::TracerWrite | Mode::TcpdumpWrite);
+        let (mut cmd, name) = match mode {
+            Mode::Untraced => return Ok(None),
+            m if m.is_tracer() => {
+                let mut c = self.server().cmd(tracer);
+                c.arg("--kernel-stats");
+                (c, "tracer")
+            }
+            _ => (self.server().cmd("tcpdump"), "tcpdump"),
+        };
+        cmd.args(["-i", self.iface, "-nn"]);
+        if write {
+            cmd.arg("-w").arg(file);
+        }
+        cmd.args(&filter);
+        let stdout = if write {
+            Stdio::null()
+        } else {
+            Stdio::from(File::create("/dev/null")?)
+        };
+        let mut p = Bg::spawn(name, cmd, stdout)?;
+        p.wait_for("listening on", Duration::from_secs(30))?;
+        Ok(Some(p))
+    }
+
+    fn measure(
+        &self,
+        tracer: &Path,
+        mode: Mode,
+        args: &BenchArgs,
+        scratch: &Scratch,
+    ) -> Result<Run> {
+        let file = scratch.join("capture.pcap");
+        let _ = fs::remove_file(&file);
+        settle();
+        let capture = self.start_capture(tracer, mode, &file)?;
+        let before = capture.as_ref().map(Bg::usage).unwrap_or_default();
+        let sampler = capture.as_ref().map(|p| RssSampler::start(p.child.id()));
+        let started = Instant::now();
+        let (req_per_s, wrk_errors) = self.wrk(args.seconds, args.connections)?;
+        let load_s = started.elapsed().as_secs_f64();
+        let after = capture.as_ref().map(Bg::usage).unwrap_or_default();
+        let (rss_early_kib, rss_end_kib) = sampler.map(RssSampler::stop).unwrap_or_default();
+        let mut run = Run {
+            req_per_s,
+            wrk_errors,
+            rss_early_kib,
+            rss_end_kib,
+            ..Run::default()
+        };
+        if let Some(p) = capture {
+            // tcpdump hands over a TPACKET_V3 block when it fills or after 1 s, and does not
+            // read a partly filled block after SIGINT: let the last block time out.
+            thread::sleep(Duration::from_millis(1500));
+            let peak = p.usage().1;
+            if mode.is_tracer() {
+                run.kernel_ns_per_packet = bpf_run_time_per_run(p.child.id());
+            }
+            let (status, err) = p.interrupt(Duration::from_secs(60))?;
+            ensure!(status.success(), "capture failed ({status}): {err}");
+            let captured =
+                summary_count(&err, "captured").with_context(|| format!("no summary: {err}"))?;
+            run.captured_per_s = captured as f64 / load_s;
+            run.lost = summary_count(&err, "dropped by kernel").unwrap_or(0);
+            run.cpu_percent = (after.0 - before.0) / load_s * 100.0;
+            if captured > 0 {
+                run.user_ns_per_packet = (after.0 - before.0) * 1e9 / captured as f64;
+            }
+            run.peak_rss_kib = peak.max(after.1);
+            run.submitted = kernel_counter(&err, "records submitted");
+        }
+        let _ = fs::remove_file(&file);
+        Ok(run)
+    }
+    /// A capture of the load by real tcpdump (`-w`), at least [`OFFLINE_MIN_PACKETS`]
+    /// packets, for the offline comparison.
+    fn capture_for_offline(&self, scratch: &Scratch, connections: u32) -> Result<PathBuf> {
+        let file = scratch.join("offline.pcap");
+        let mut seconds = 6;
+        for _ in 0..3 {
+            check_stop()?;
+            let _ = fs::remove_file(&file);
+            let p = self
+                .start_capture(Path::new("tracer"), Mode::TcpdumpWrite, &file)?
+                .expect("tcpdump capture");
+            self.wrk(seconds, connections)?;
+            thread::sleep(Duration::from_millis(1500));
+            let (status, err) = p.interrupt(Duration::from_secs(30))?;
+            ensure!(status.success(), "tcpdump -w failed: {err}");
+            let n = count_pcap_packets(&file)?;
+            if n >= OFFLINE_MIN_PACKETS {
+                return Ok(file);
+            }
+            eprintln!("bench: offline capture has {n} packets, capturing longer");
+            seconds *= 2;
+        }
+        bail!("could not capture {OFFLINE_MIN_PACKETS} packets for the offline comparison")
+    }
+}
+
+/// Lets the previous run's after-effects pass before the next: dirty pages of a `-w` file
+/// written back, BPF objects freed, sockets in TIME_WAIT timers.
+fn settle() {
+    let _ = Command::new("sync").status();
+    thread::sleep(Duration::from_millis(1000));
+}
+
+/// VmRSS of a process, sampled every 200 ms on a thread of its own.
+struct RssSampler {
+    stop: std::sync::Arc<AtomicBool>,
+    thread: thread::JoinHandle<(u64, u64)>,
+}
+
+fn vm_rss_kib(pid: u32) -> Option<u64> {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+impl RssSampler {
+    fn start(pid: u32) -> RssSampler {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::spawn(move || {
+            let start = Instant::now();
+            let (mut early, mut last) = (0, 0);
+            // Bounded: the load is at most 60 s; stop() ends it sooner.
+            while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(120) {
+                if let Some(kib) = vm_rss_kib(pid) {
+                    if early == 0 && start.elapsed() >= Duration::from_secs(1) {
+                        early = kib;
+                    }
+                    last = kib;
+                }
+                thread::sleep(Duration::from_millis(200));
+            }
+            (early, last)
+        });
+        RssSampler { stop, thread }
+    }
+
+    /// (VmRSS 1 s in, last VmRSS), in KiB.
+    fn stop(self) -> (u64, u64) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// Turns on the kernel's BPF run-time statistics for the benchmark's life and restores the
+/// previous setting on drop. (They cost two clock reads per program run.)
+struct BpfStats {
+    previous: Option<String>,
+}
+
+const BPF_STATS: &str = "/proc/sys/kernel/bpf_stats_enabled";
+
+impl BpfStats {
+    fn enable() -> BpfStats {
+        let previous = fs::read_to_string(BPF_STATS).ok();
+        if fs::write(BPF_STATS, "1").is_err() {
+            eprintln!("bench: cannot enable {BPF_STATS}: no kernel cost per packet");
+        }
+        BpfStats { previous }
+    }
+}
+
+impl Drop for BpfStats {
+    fn drop(&mut self) {
+        if let Some(v) = &self.previous {
+            let _ = fs::write(BPF_STATS, v.trim());
+        }
+    }
+}
+
+/// Average run time (ns) of the BPF programs process `pid` holds, over all their runs so
+/// far, from `bpftool prog show id N` (`run_time_ns`, `run_cnt`).
+fn bpf_run_time_per_run(pid: u32) -> Option<f64> {
+    let mut ids = Vec::new();
+    for e in fs::read_dir(format!("/proc/{pid}/fdinfo")).ok()?.flatten() {
+        if let Ok(info) = fs::read_to_string(e.path()) {
+            if let Some(id) = info
+                .lines()
+                .find_map(|l| l.strip_prefix("prog_id:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    let (mut ns, mut runs) = (0u64, 0u64);
+    for id in ids {
+        let json = output("bpftool", &["prog", "show", "id", &id.to_string(), "-j"]).ok()?;
+        let field = |name: &str| -> u64 {
+            json.split(&format!("\"{name}\":"))
+                .nth(1)
+                .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        ns += field("run_time_ns");
+        runs += field("run_cnt");
+    }
+    (runs > 0).then(|| ns as f64 / runs as f64)
+}
+
+/// `tracer`/`tcpdump` summary: the number before `text` (e.g. "captured").
+fn summary_count(stderr: &str, text: &str) -> Option<u64> {
+    stderr.lines().find_map(|l| {
+        let (n, rest) = l.trim().split_once(' ')?;
+        let rest = rest
+            .trim_start_matches("packets ")
+            .trim_start_matches("packet ");
+        rest.starts_with(text).then(|| n.parse().ok()).flatten()
+    })
+}
+
+/// A counter of tracer's `--kernel-stats` line (`kernel: 5 packets seen, ...`).
+fn kernel_counter(stderr: &str, name: &str) -> Option<u64> {
+    let line = stderr.lines().find_map(|l| l.strip_prefix("kernel: "))?;
+    line.split(", ").find_map(|part| {
+        let (n, rest) = part.split_once(' ')?;
+        (rest == name).then(|| n.parse().ok()).flatten()
+    })
+}
+
+/// Packets in a classic pcap file (either byte order, any timestamp precision).
+fn count_pcap_packets(path: &Path) -> Result<u64> {
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut hdr = [0u8; 24];
+    f.read_exact(&mut hdr).context("pcap file header")?;
+    let le = match &hdr[..4] {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
+        _ => bail!("{}: not a pcap file", path.display()),
+    };
+    let mut n = 0u64;
+    let mut rec = [0u8; 16];
+    let mut skip = vec![0u8; 1 << 18];
+    loop {
+        match f.read_exact(&mut rec) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(n),
+            Err(e) => return Err(e.into()),
+        }
+        let b = [rec[8], rec[9], rec[10], rec[11]];
+        let caplen = if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        } as usize;
+        ensure!(caplen <= skip.len(), "{}: record too long", path.display());
+        f.read_exact(&mut skip[..caplen])?;
+        n += 1;
+    }
+}
+
+/// Times `prog args` with stdout to `out`; returns seconds.
+fn timed(prog: &Path, args: &[&str], file: &Path, out: &Path) -> Result<f64> {
+    let start = Instant::now();
+    let status = Command::new(prog)
+        .args(args)
+        .arg("-r")
+        .arg(file)
+        .stdout(File::create(out)?)
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {}", prog.display()))?;
+    let t = start.elapsed().as_secs_f64();
+    ensure!(status.success(), "{} -r failed ({status})", prog.display());
+    Ok(t)
+}
+
+fn offline_table(tracer: &Path, pcap: &Path, scratch: &Scratch, rounds: u32) -> Result<String> {
+    let packets = count_pcap_packets(pcap)?;
+    let size_mb = fs::metadata(pcap)?.len() as f64 / 1e6;
+    let tcpdump = Path::new("tcpdump");
+    let mut s = format!(
+        "Offline: one capture of the lo load by `tcpdump -w` ({packets} packets, {size_mb:.0} MB), \
+         read {rounds} times by each (interleaved, page cache warm), output to /dev/null; medians. \
+         \"same output\": both outputs written to files once and compared byte for byte.\n\n\
+         | mode | tracer -r | tcpdump -r | tracer packets/s | tcpdump packets/s | speed-up | same output |\n\
+         |---|---:|---:|---:|---:|---:|---|\n"
+    );
+    let devnull = Path::new("/dev/null");
+    for mode in [&["-nn"][..], &["-nn", "-v"][..], &["-nn", "-X"][..]] {
+        check_stop()?;
+        // Warm the page cache and check the outputs once.
+        let ours = scratch.join("tracer.txt");
+        let theirs = scratch.join("tcpdump.txt");
+        timed(tracer, mode, pcap, &ours)?;
+        timed(tcpdump, mode, pcap, &theirs)?;
+        let same = files_equal(&ours, &theirs)?;
+        let lines = count_lines(&theirs)?;
+        let _ = fs::remove_file(&ours);
+        let _ = fs::remove_file(&theirs);
+        let (mut t, mut d) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            check_stop()?;
+            t.push(timed(tracer, mode, pcap, devnull)?);
+            d.push(timed(tcpdump, mode, pcap, devnull)?);
+        }
+        let (t, d) = (median(t), median(d));
+        eprintln!(
+            "bench: offline {}: tracer {t:.3} s, tcpdump {d:.3} s",
+            mode.join(" ")
+        );
+        s.push_str(&format!(
+            "| `{}` | {t:.3} s | {d:.3} s | {:.0} | {:.0} | {:.1}x | {} |\n",
+            mode.join(" "),
+            packets as f64 / t,
+            packets as f64 / d,
+            d / t,
+            if same {
+                format!("yes ({lines} lines)")
+            } else {
+                "NO".to_string()
+            }
+        ));
+    }
+    s.push('\n');
+    Ok(s)
+}
+
+fn files_equal(a: &Path, b: &Path) -> Result<bool> {
+    let (mut fa, mut fb) = (
+        BufReader::with_capacity(1 << 20, File::open(a)?),
+        BufReader::with_capacity(1 << 20, File::open(b)?),
+    );
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let na = read_full(&mut fa, &mut ba)?;
+        let nb = read_full(&mut fb, &mut bb)?;
+        if na != nb || ba[..na] != bb[..nb] {
+            return Ok(false);
+        }
+        if na == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn count_lines(path: &Path) -> Result<u64> {
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            return Ok(n);
+        }
+        n += buf[..k].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_and_kernel_counters_parse() {
+        let err = "listening on lo\n\n12 packets captured\n1 packet received by filter\n0 packets dropped by kernel\n\
+                   kernel: 40 packets seen, 30 tcp, 0 matched, 0 records submitted, 0 ring full, 0 no ring, 0 copy failed";
+        assert_eq!(summary_count(err, "captured"), Some(12));
+        assert_eq!(summary_count(err, "received by filter"), Some(1));
+        assert_eq!(summary_count(err, "dropped by kernel"), Some(0));
+        assert_eq!(kernel_counter(err, "records submitted"), Some(0));
+        assert_eq!(kernel_counter(err, "tcp"), Some(30));
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
 }
