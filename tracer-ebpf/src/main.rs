@@ -443,6 +443,8 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader, whole: bool) {
         return;
     }
     hdr.cap_len = caplen;
+    // SAFETY: plain helper call.
+    hdr.timestamp_ns = unsafe { bpf_ktime_get_ns() };
 
     // SAFETY: plain helper call.
     let cpu = unsafe { bpf_get_smp_processor_id() };
@@ -477,8 +479,8 @@ fn new_header(ifindex: u32, wire_len: u32, dir: u8) -> PacketRecordHeader {
         kind: tracer_common::kind::PACKET,
         version: RECORD_VERSION,
         ifindex,
-        // SAFETY: plain helper call.
-        timestamp_ns: unsafe { bpf_ktime_get_ns() },
+        // Stamped in `capture` once the filter accepts (no clock read for the rest).
+        timestamp_ns: 0,
         wire_len,
         cap_len: 0,
         direction: dir,
