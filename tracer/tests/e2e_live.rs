@@ -155,7 +155,8 @@ fn kill_9_leaves_no_program_attached() {
     }
 }
 
-/// wrk -> nginx on loopback: every packet tcpdump counts, tracer counts too, none dropped.
+/// wrk -> nginx on loopback as fast as nginx answers: every packet tcpdump counts, tracer
+/// counts too, none dropped.
 #[test]
 fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
     let Some(_serial) = privileged(&["tcpdump", "nginx", "wrk"]) else {
@@ -163,7 +164,7 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
     };
     let ns = NetNs::new("load");
     // One nginx process, stopped (worker included) and its directory removed on drop.
-    let nginx = Nginx::start(&ns, &["127.0.0.1:8080"], 8080);
+    let nginx = Nginx::start_in_memory(&ns, &["127.0.0.1:8080"], 8080);
 
     let tracer = {
         let mut c = ns.cmd(tracer_bin());
