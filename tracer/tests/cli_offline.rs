@@ -1,39 +1,16 @@
 //! The `tracer` binary reading capture files: the whole path (reader, filter, printer,
 //! output) against tcpdump 4.99.3's golden files and against tcpdump run here.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::PathBuf, process::Command};
 
-const CORPUS: &str = "../shared/conformance";
+mod support;
 
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(CORPUS);
-    if p.join("golden").is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED: conformance corpus not found at {}", p.display());
-        None
+    let dir = support::corpus_dir();
+    if dir.is_none() {
+        eprintln!("SKIPPED: conformance corpus not found (set TRACER_CONFORMANCE)");
     }
-}
-
-/// (pcap, directory of its golden files) for every corpus capture.
-fn captures(root: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let mut v = Vec::new();
-    for (dir, golden) in [("pcaps", "golden"), ("seeds", "seeds/golden")] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
-            .collect();
-        files.sort();
-        v.extend(files.into_iter().map(|f| (f, root.join(golden))));
-    }
-    v
+    dir
 }
 
 fn tracer(args: &[&str]) -> std::process::Output {
@@ -72,10 +49,12 @@ fn first_difference(ours: &str, theirs: &str) -> String {
 
 #[test]
 fn reading_every_corpus_file_prints_the_golden_text_in_all_ten_modes() {
-    let Some(root) = corpus() else { return };
+    if corpus().is_none() {
+        return;
+    }
     let mut failures = Vec::new();
     let mut compared = 0;
-    for (pcap, golden) in captures(&root) {
+    for (pcap, golden) in support::corpus_pcaps() {
         let name = pcap.file_stem().unwrap().to_string_lossy().into_owned();
         for (mode, flags) in MODES {
             let want = std::fs::read_to_string(golden.join(format!("{name}.{mode}.txt"))).unwrap();
@@ -165,7 +144,9 @@ const EXPRESSIONS: &[&str] = &[
 
 #[test]
 fn filters_print_exactly_what_tcpdump_prints_on_the_corpus() {
-    let Some(root) = corpus() else { return };
+    if corpus().is_none() {
+        return;
+    }
     if Command::new("tcpdump").arg("--version").output().is_err() {
         eprintln!("SKIPPED: tcpdump not installed");
         return;
@@ -174,7 +155,7 @@ fn filters_print_exactly_what_tcpdump_prints_on_the_corpus() {
     let mut failures = Vec::new();
     let mut nonempty = 0;
     for expr in EXPRESSIONS {
-        for (pcap, _) in captures(&root) {
+        for (pcap, _) in support::corpus_pcaps() {
             let file = pcap.to_str().unwrap();
             let theirs = Command::new("tcpdump")
                 .args(["-r", file, "-nn", "-v", expr])

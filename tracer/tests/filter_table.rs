@@ -10,8 +10,6 @@ use tracer::filter::{check_program, Filter};
 use tracer::packet::{LinkType, Packet, Timestamp};
 use tracer_common::fields::{extract_fields, extract_network_fields, PacketFields};
 
-const CORPUS: &str = "/work/shared/conformance";
-
 /// Expressions, chosen to select some but not all packets of most files.
 const TABLE: &[&str] = &[
     "port 43981",
@@ -198,20 +196,13 @@ fn fields(link: LinkType, r: &Rec) -> PacketFields {
     }
 }
 
+mod support;
+
 fn corpus() -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for dir in ["pcaps", "seeds"] {
-        let Ok(rd) = std::fs::read_dir(Path::new(CORPUS).join(dir)) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            if e.path().extension().is_some_and(|x| x == "pcap") {
-                v.push(e.path());
-            }
-        }
-    }
-    v.sort();
-    v
+    support::corpus_pcaps()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect()
 }
 
 fn have_tcpdump() -> bool {
@@ -277,7 +268,7 @@ fn filter_matches_tcpdump_on_the_corpus() {
     let tmp = std::env::temp_dir().join(format!("tracer-filter-table-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let cases = cases(&tmp);
-    assert!(!cases.is_empty(), "no pcaps under {CORPUS}");
+    assert!(!cases.is_empty(), "no corpus pcaps: set TRACER_CONFORMANCE");
     let out = tmp.join("out.pcap");
     let mut failures = Vec::new();
     let mut compared = 0;

@@ -1,36 +1,23 @@
 //! `tracer -r` prints on every core (`print::ParallelPrinter`): its output must be byte for
 //! byte what one `Printer` prints, across batch boundaries and for any number of workers.
 
-use std::path::{Path, PathBuf};
-
 use tracer::filter::packet_fields;
 use tracer::packet::{LinkType, Packet, Timestamp};
 use tracer::pcap::PcapReader;
 use tracer::print::{ParallelPrinter, PrintOptions, Printer};
 
-fn corpus() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRACER_CONFORMANCE") {
-        return dir.into();
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    for dir in [beside, PathBuf::from("/work/shared/conformance")] {
-        if dir.join("pcaps").is_dir() {
-            return dir;
-        }
-    }
-    panic!("conformance corpus not found: set TRACER_CONFORMANCE");
-}
+mod support;
 
 /// Every corpus packet, repeated `times` times (later copies shifted in time): many
 /// batches, and conversations that come back in later batches.
 fn looped_corpus(times: usize) -> Vec<(Timestamp, LinkType, Vec<u8>, u32)> {
     let mut one = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus().join("pcaps"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    for f in files {
+    let files = support::corpus_pcaps();
+    assert!(
+        !files.is_empty(),
+        "conformance corpus not found: set TRACER_CONFORMANCE"
+    );
+    for (f, _) in files {
         let mut r = PcapReader::open(&f).unwrap();
         while let Some(p) = r.next_packet() {
             let p = p.unwrap();
