@@ -112,7 +112,8 @@ const TOOLS: &[(&str, &[&str], &str)] = &[
     ("nc", &["-h"], "netcat-openbsd"),
     ("ip", &["-V"], "iproute2"),
     ("nginx", &["-v"], "nginx"),
-    ("wrk", &["-v"], "wrk"),
+    // wrk has no flag that exits 0 without a URL: look it up on the PATH instead.
+    ("sh", &["-c", "command -v wrk"], "wrk"),
     ("tshark", &["-v"], "tshark"),
     ("editcap", &["-h"], "wireshark-common"),
     ("curl", &["--version"], "curl"),
