@@ -43,6 +43,15 @@ fn parallel_printing_prints_what_one_printer_prints() {
         packets.len()
     );
     std::env::set_var("TZ", "UTC");
+    let pkts: Vec<Packet> = packets
+        .iter()
+        .map(|(ts, link, data, wire_len)| Packet {
+            ts: *ts,
+            link: *link,
+            data,
+            wire_len: *wire_len,
+        })
+        .collect();
     let modes = [
         PrintOptions {
             numeric: 2,
@@ -70,26 +79,14 @@ fn parallel_printing_prints_what_one_printer_prints() {
     for opts in modes {
         let mut one = Printer::new(opts.clone());
         let mut expected = Vec::new();
-        for (ts, link, data, wire_len) in &packets {
-            let pkt = Packet {
-                ts: *ts,
-                link: *link,
-                data,
-                wire_len: *wire_len,
-            };
-            one.print(&pkt, &mut expected);
+        for pkt in &pkts {
+            one.print(pkt, &mut expected);
         }
         for workers in [2, 3, 8] {
             let mut par = ParallelPrinter::with_workers(&opts, workers).expect("parallel");
             let mut got = Vec::new();
-            for (ts, link, data, wire_len) in &packets {
-                let pkt = Packet {
-                    ts: *ts,
-                    link: *link,
-                    data,
-                    wire_len: *wire_len,
-                };
-                par.push(&pkt, &packet_fields(&pkt), &mut got).unwrap();
+            for pkt in &pkts {
+                par.push(pkt, &packet_fields(pkt), &mut got).unwrap();
             }
             par.finish(&mut got).unwrap();
             assert!(

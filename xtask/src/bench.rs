@@ -164,7 +164,14 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
     let mut report = String::new();
     report.push_str(&machine_line());
 
-    let mut offline_capture = None;
+    let setups: Vec<(Link, Setup)> = if args.no_live {
+        Vec::new()
+    } else {
+        args.links
+            .iter()
+            .map(|&l| Setup::new(l, &scratch).map(|s| (l, s)))
+            .collect::<Result<_>>()?
+    };
     if !args.no_live {
         let mut results: Vec<(Link, Mode, Vec<Run>)> = Vec::new();
         for &link in &args.links {
@@ -172,11 +179,6 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
                 results.push((link, mode, Vec::new()));
             }
         }
-        let setups: Vec<(Link, Setup)> = args
-            .links
-            .iter()
-            .map(|&l| Setup::new(l, &scratch).map(|s| (l, s)))
-            .collect::<Result<_>>()?;
         for (_, s) in &setups {
             // Warm-up: nginx's caches, the neighbour tables, wrk's first connections.
             s.wrk(1, args.connections)?;
@@ -208,21 +210,18 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
             }
         }
         report.push_str(&live_table(&results, &args));
-        if !args.no_offline {
-            if let Some((_, lo)) = setups.iter().find(|(l, _)| *l == Link::Lo) {
-                offline_capture = Some(lo.capture_for_offline(&scratch, args.connections)?);
-            } else {
-                offline_capture = Some(
-                    Setup::new(Link::Lo, &scratch)?
-                        .capture_for_offline(&scratch, args.connections)?,
-                );
-            }
-        }
-    } else if !args.no_offline {
-        offline_capture =
-            Some(Setup::new(Link::Lo, &scratch)?.capture_for_offline(&scratch, args.connections)?);
     }
-    if let Some(pcap) = offline_capture {
+    if !args.no_offline {
+        // The capture is of the lo load: the live runs' lo setup, or one of its own.
+        let own;
+        let lo = match setups.iter().find(|(l, _)| *l == Link::Lo) {
+            Some((_, s)) => s,
+            None => {
+                own = Setup::new(Link::Lo, &scratch)?;
+                &own
+            }
+        };
+        let pcap = lo.capture_for_offline(&scratch, args.connections)?;
         check_stop()?;
         report.push_str(&offline_table(tracer, &pcap, &scratch, args.rounds.max(3))?);
     }
@@ -537,16 +536,7 @@ impl Bg {
                 Some(ticks as f64 / hz)
             })
             .unwrap_or(0.0);
-        let hwm = fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| {
-                s.lines().find_map(|l| {
-                    l.strip_prefix("VmHWM:")
-                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                })
-            })
-            .unwrap_or(0);
-        (cpu, hwm)
+        (cpu, status_kib(pid, "VmHWM:").unwrap_or(0))
     }
 }
 
@@ -829,11 +819,12 @@ struct RssSampler {
     thread: thread::JoinHandle<(u64, u64)>,
 }
 
-fn vm_rss_kib(pid: u32) -> Option<u64> {
+/// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()?
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -846,7 +837,7 @@ impl RssSampler {
             let (mut early, mut last) = (0, 0);
             // Bounded: the load is at most 60 s; stop() ends it sooner.
             while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(120) {
-                if let Some(kib) = vm_rss_kib(pid) {
+                if let Some(kib) = status_kib(pid, "VmRSS:") {
                     if early == 0 && start.elapsed() >= Duration::from_secs(1) {
                         early = kib;
                     }
