@@ -13,12 +13,32 @@ pub trait PacketBytes {
     /// One byte at `off`, or `None` past the end of what is available.
     fn u8_at(&self, off: usize) -> Option<u8>;
 
+    /// How many bytes are available from offset 0.
+    fn available(&self) -> usize;
+
     /// A big-endian `u16` at `off`.
     #[inline(always)]
     fn be16_at(&self, off: usize) -> Option<u16> {
         let hi = self.u8_at(off)?;
         let lo = self.u8_at(off + 1)?;
         Some(((hi as u16) << 8) | lo as u16)
+    }
+
+    /// `W` big-endian words from `off` (byte `off` in the top byte of word 0), with zero
+    /// bytes past what is available. The kernel reads them without a branch per byte; only
+    /// the bytes below `available()` count.
+    #[inline(always)]
+    fn be_words<const W: usize>(&self, off: usize) -> [u64; W] {
+        let mut w = [0u64; W];
+        let mut i = 0;
+        while i < 8 * W {
+            match self.u8_at(off + i) {
+                Some(x) => w[i / 8] |= (x as u64) << (56 - 8 * (i % 8)),
+                None => break,
+            }
+            i += 1;
+        }
+        w
     }
 
     /// `N` bytes at `off`.
@@ -38,6 +58,11 @@ impl PacketBytes for [u8] {
     #[inline]
     fn u8_at(&self, off: usize) -> Option<u8> {
         self.get(off).copied()
+    }
+
+    #[inline]
+    fn available(&self) -> usize {
+        self.len()
     }
 }
 
@@ -63,6 +88,10 @@ pub mod bit {
     pub const VLAN_IN_BAND: u16 = 1 << 7;
     /// A non-first fragment: protocol TCP, but no TCP header in it.
     pub const FRAGMENT: u16 = 1 << 8;
+    /// A first fragment (IPv4 MF, or an IPv6 fragment header with M set and offset 0): the
+    /// TCP header is here, the rest of the segment is not. Filters still see it as TCP
+    /// (libpcap does); connection tracking skips it, as tshark does.
+    pub const MORE_FRAGMENTS: u16 = 1 << 9;
 }
 
 /// What the filter looks at, for one packet.
@@ -206,6 +235,9 @@ fn extract_ipv4<P: PacketBytes + ?Sized>(pkt: &P, l3: usize, f: &mut PacketField
         f.bits |= bit::FRAGMENT;
         return;
     }
+    if frag & 0x2000 != 0 {
+        f.bits |= bit::MORE_FRAGMENTS;
+    }
     f.bits |= bit::PCAP_PORTS | bit::PCAP_TCPHDR;
     let Some(vihl) = pkt.u8_at(l3) else {
         return;
@@ -226,7 +258,9 @@ pub struct Ipv6Walk {
     pub nh: u8,
     /// `walk::*`.
     pub state: u8,
-    pub _pad: [u8; 2],
+    /// 1 once a fragment header with offset 0 and the M flag was passed.
+    pub more_fragments: u8,
+    pub _pad: u8,
 }
 
 /// `Ipv6Walk::state`.
@@ -272,6 +306,9 @@ pub fn ipv6_ext_step<P: PacketBytes + ?Sized>(pkt: &P, w: &mut Ipv6Walk) -> bool
                     walk::OTHER
                 };
                 return false;
+            }
+            if fo & 1 != 0 {
+                w.more_fragments = 1;
             }
             w.nh = next;
             w.off += 8;
@@ -338,7 +375,8 @@ fn extract_ipv6<P: PacketBytes + ?Sized, W: Ipv6Walker>(
         off: (l3 + 40) as u32,
         nh: first_nh,
         state: walk::WALKING,
-        _pad: [0; 2],
+        more_fragments: 0,
+        _pad: 0,
     };
     if first_nh == IPPROTO_TCP {
         w.state = walk::TCP;
@@ -355,6 +393,9 @@ fn extract_ipv6<P: PacketBytes + ?Sized, W: Ipv6Walker>(
     }
     let off = w.off as usize;
     f.bits |= bit::TCP;
+    if w.more_fragments != 0 {
+        f.bits |= bit::MORE_FRAGMENTS;
+    }
     f.l4_offset = off as u16;
     if first_nh == IPPROTO_TCP {
         f.bits |= bit::PCAP_PORTS;

@@ -4,6 +4,10 @@
 //! the same bytes are written by BPF and read by the loader.
 #![no_std]
 
+#[cfg(test)]
+extern crate std;
+
+pub mod conn;
 pub mod fields;
 pub mod filter;
 
@@ -16,10 +20,30 @@ pub use filter::{FilterInsn, FilterOp};
 pub mod kind {
     /// A captured packet: [`super::PacketRecordHeader`] followed by `cap_len` frame bytes.
     pub const PACKET: u16 = 1;
+    /// A connection that ended: [`super::ConnRecord`].
+    pub const CONN: u16 = 2;
+    /// An HTTP exchange: [`super::HttpRecord`].
+    pub const HTTP: u16 = 3;
 }
 
 /// Version of the record layout; bumped on any incompatible change.
-pub const RECORD_VERSION: u16 = 2;
+pub const RECORD_VERSION: u16 = 3;
+
+/// The first 16 bytes of every record, whatever its kind.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RecordPrefix {
+    /// `kind::*`.
+    pub kind: u16,
+    /// [`RECORD_VERSION`].
+    pub version: u16,
+    /// Interface index of the hook.
+    pub ifindex: u32,
+    /// CLOCK_MONOTONIC when the record was written: records are merged in this order.
+    pub timestamp_ns: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<RecordPrefix>() == 16);
 
 /// Which hook saw the packet.
 pub mod direction {
@@ -65,6 +89,140 @@ pub struct PacketRecordHeader {
 
 const _: () = assert!(core::mem::size_of::<PacketRecordHeader>() == 32);
 
+/// The kernel's `struct bpf_timer`: the kernel finds the timer in a map value by this BTF
+/// type name, so the name must stay as it is.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct bpf_timer {
+    pub opaque: [u64; 2],
+}
+
+/// A value of the kernel's flow table (`CONNS`): a lock word (taken with an atomic exchange;
+/// `bpf_spin_lock` is not allowed in LRU maps), the entry's timer (linger after close, idle
+/// expiry), and the connection.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ConnEntry {
+    pub lock: u64,
+    pub timer: bpf_timer,
+    pub state: conn::ConnState,
+}
+
+const _: () = assert!(core::mem::size_of::<ConnEntry>() == 184);
+
+/// One connection, when it ended (or at exit, still open). Its times are the hook's clock.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ConnRecord {
+    /// [`kind::CONN`].
+    pub kind: u16,
+    pub version: u16,
+    pub ifindex: u32,
+    /// When the record was written.
+    pub timestamp_ns: u64,
+    pub key: conn::ConnKey,
+    pub _pad: u32,
+    pub state: conn::ConnState,
+}
+
+const _: () = assert!(core::mem::size_of::<ConnRecord>() == 224);
+
+/// One HTTP exchange: a request and its response, or one of them alone.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct HttpRecord {
+    /// [`kind::HTTP`].
+    pub kind: u16,
+    pub version: u16,
+    pub ifindex: u32,
+    /// When the record was written.
+    pub timestamp_ns: u64,
+    pub key: conn::ConnKey,
+    /// The end of `key` that is the client.
+    pub client: u8,
+    /// The request's method code (`conn::http_method_name`); 0: no request seen.
+    pub method: u8,
+    pub method_len: u8,
+    /// Bytes of `raw` copied.
+    pub raw_len: u8,
+    /// The response's status code; 0: no response seen.
+    pub status: u16,
+    pub _pad2: u16,
+    pub _pad3: u32,
+    /// First packet of the request (0: none).
+    pub request_ns: u64,
+    /// First packet of the response (0: none).
+    pub response_ns: u64,
+    /// The request's first payload bytes (`conn::request_uri` finds the URI in them).
+    pub raw: [u8; conn::HTTP_HEAD_MAX],
+}
+
+const _: () = assert!(core::mem::size_of::<HttpRecord>() == 88 + conn::HTTP_HEAD_MAX);
+
+impl HttpRecord {
+    /// Takes the request's side of the exchange from its pending slot.
+    pub fn set_request(&mut self, p: &conn::PendingRequest) {
+        self.method = p.method;
+        self.method_len = p.method_len;
+        self.raw_len = p.raw_len;
+        self.raw = p.raw;
+        self.request_ns = p.ts_ns;
+    }
+
+    /// The request's URI (see `conn::request_uri`).
+    pub fn uri(&self) -> &[u8] {
+        let raw = &self.raw[..(self.raw_len as usize).min(self.raw.len())];
+        conn::request_uri(raw, self.method_len)
+    }
+}
+
+/// A ring record of any kind.
+#[derive(Copy, Clone, Debug)]
+pub enum Record<'a> {
+    Packet(PacketRecordHeader, &'a [u8]),
+    Conn(ConnRecord),
+    Http(HttpRecord),
+}
+
+impl RecordPrefix {
+    /// The prefix of a record of a kind and version this build understands, with a length
+    /// that fits its kind.
+    pub fn parse(rec: &[u8]) -> Option<RecordPrefix> {
+        if rec.len() < core::mem::size_of::<RecordPrefix>() {
+            return None;
+        }
+        // SAFETY: length checked; any bit pattern is valid.
+        let p = unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const RecordPrefix) };
+        if p.version != RECORD_VERSION {
+            return None;
+        }
+        let min = match p.kind {
+            kind::PACKET => core::mem::size_of::<PacketRecordHeader>(),
+            kind::CONN => core::mem::size_of::<ConnRecord>(),
+            kind::HTTP => core::mem::size_of::<HttpRecord>(),
+            _ => return None,
+        };
+        (rec.len() >= min).then_some(p)
+    }
+}
+
+/// Reads a record of any kind (see [`RecordPrefix::parse`]).
+pub fn parse_record(rec: &[u8]) -> Option<Record<'_>> {
+    let p = RecordPrefix::parse(rec)?;
+    Some(match p.kind {
+        kind::PACKET => {
+            let (h, frame) = PacketRecordHeader::parse(rec)?;
+            Record::Packet(h, frame)
+        }
+        // SAFETY: parse checked the length; any bit pattern is valid for these repr(C) types.
+        kind::CONN => {
+            Record::Conn(unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const ConnRecord) })
+        }
+        _ => Record::Http(unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const HttpRecord) }),
+    })
+}
+
 /// Capture sizes the kernel can reserve in a ring buffer. A reservation needs a size known
 /// to the verifier, so the kernel picks the smallest tier that holds the bytes it keeps.
 pub const SLOT_TIERS: [u32; 7] = [128, 256, 512, 1024, 2048, 4096, 65536];
@@ -89,9 +247,26 @@ pub struct Config {
     /// A submit wakes the reader only once a ring holds at least this many bytes
     /// (0: wake on every record). The reader also polls on a short timer.
     pub wakeup_bytes: u64,
+    /// A connection without packets for this long ends (`close::IDLE`).
+    pub conn_idle_ns: u64,
+    /// A closed connection's record is taken this long after its close, so the packets that
+    /// trail a close (the last ACK, a retransmitted FIN) still count.
+    pub conn_linger_ns: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<Config>() == 24);
+const _: () = assert!(core::mem::size_of::<Config>() == 40);
+
+/// `Config::flags`.
+pub mod config_flag {
+    /// Send a record per accepted packet.
+    pub const PACKETS: u32 = 1;
+    /// Track connections in `CONNS` (one record per connection).
+    pub const CONNS: u32 = 2;
+    /// Pair HTTP requests and responses (one record per exchange; needs `CONNS`).
+    pub const HTTP: u32 = 4;
+    /// The loader is reading the tables at exit: timers no longer take records.
+    pub const STOPPING: u32 = 8;
+}
 
 /// Most interfaces the `SOFTWARE_TX` map can mark.
 pub const MAX_SOFTWARE_TX_INTERFACES: u32 = 256;
@@ -124,8 +299,36 @@ pub mod counter {
     pub const SUBMITTED: u32 = 6;
     /// Records whose capture was cut to [`super::MAX_CAPTURE`] below the snaplen.
     pub const CUT_TO_MAX: u32 = 7;
+    /// Accepted packets counted into a connection.
+    pub const TRACKED: u32 = 8;
+    /// Accepted packets with no TCP segment to track (fragments, cut headers).
+    pub const UNTRACKABLE: u32 = 9;
+    /// Connections inserted into the flow table.
+    pub const CONN_CREATED: u32 = 10;
+    /// Connections whose record was taken (and entry deleted, or restarted on a reused port).
+    pub const CONN_ENDED: u32 = 11;
+    /// Connections that could not be inserted (the kernel refused the element).
+    pub const CONN_INSERT_FAILED: u32 = 12;
+    /// Packet updates lost: the entry stayed locked by another CPU past the spin bound.
+    pub const LOCK_BUSY: u32 = 13;
+    /// Packet updates lost: the entry was being deleted when the packet came.
+    pub const LATE_UPDATE: u32 = 14;
+    /// Connection and HTTP records submitted.
+    pub const RECORDS: u32 = 15;
+    /// Connection and HTTP records lost: the ring had no room.
+    pub const RECORDS_LOST: u32 = 16;
+    /// HTTP requests that found every pending slot of their connection taken.
+    pub const HTTP_OVERFLOW: u32 = 17;
+    /// HTTP table entries inserted.
+    pub const HTTP_CREATED: u32 = 18;
+    /// HTTP table entries deleted with their connection.
+    pub const HTTP_DELETED: u32 = 19;
+    /// HTTP requests lost: their table entry could not be inserted.
+    pub const HTTP_INSERT_FAILED: u32 = 20;
+    /// Packet updates lost: the tail call into the tracker program failed.
+    pub const TRACKER_UNREACHABLE: u32 = 21;
     /// Number of counters.
-    pub const COUNT: u32 = 8;
+    pub const COUNT: u32 = 22;
 }
 
 #[cfg(feature = "user")]
@@ -134,12 +337,17 @@ mod pod {
     unsafe impl aya::Pod for super::PacketRecordHeader {}
     unsafe impl aya::Pod for super::Config {}
     unsafe impl aya::Pod for super::FilterInsn {}
+    unsafe impl aya::Pod for super::ConnEntry {}
+    unsafe impl aya::Pod for super::conn::ConnKey {}
+    unsafe impl aya::Pod for super::conn::HttpState {}
 }
 
 impl PacketRecordHeader {
     /// Reads a header from the start of a ring record, if the record is long enough and
     /// carries a packet of the version this build understands.
     pub fn parse(record: &[u8]) -> Option<(PacketRecordHeader, &[u8])> {
+        // Same layout start as every record.
+        const _: () = assert!(core::mem::offset_of!(PacketRecordHeader, timestamp_ns) == 8);
         const N: usize = core::mem::size_of::<PacketRecordHeader>();
         if record.len() < N {
             return None;

@@ -7,12 +7,18 @@
 //! (TCX_NEXT), so programs attached after ours still run.
 #![no_std]
 #![no_main]
+// Atomic exchange for the flow table's locks: the target has no `compare_exchange`, and the
+// bitcode of a cmpxchg is one bpf-linker's LLVM cannot read.
+#![feature(core_intrinsics)]
+#![allow(internal_features)]
+
+mod conn;
 
 use core::ffi::c_void;
 
 use aya_ebpf::{
     bindings::xdp_action,
-    btf_maps::{Array, ArrayOfMaps, HashMap, PerCpuArray, RingBuf},
+    btf_maps::{Array, ArrayOfMaps, HashMap, PerCpuArray, ProgramArray, RingBuf},
     helpers::generated::{
         bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_ringbuf_query,
         bpf_skb_load_bytes, bpf_skb_load_bytes_relative, bpf_xdp_get_buff_len, bpf_xdp_load_bytes,
@@ -22,6 +28,8 @@ use aya_ebpf::{
 };
 use aya_log_ebpf::warn;
 use tracer_common::{
+    config_flag,
+    conn::{PendingRequest, Segment, HTTP_HEAD_MAX},
     counter, direction, extract_fields_with,
     fields::{bit, ipv6_ext_step, walk, Ipv6Walk, Ipv6Walker, PacketBytes, MAX_IPV6_EXT_HEADERS},
     filter::{eval_insn, next_pc, ACCEPT, MAX_FILTER_INSNS, REJECT},
@@ -31,7 +39,7 @@ use tracer_common::{
 
 /// Settings written by the loader before attaching.
 #[btf_map]
-static CONFIG: Array<Config, 1> = Array::new();
+pub(crate) static CONFIG: Array<Config, 1> = Array::new();
 
 /// The compiled filter (`Config::filter_len` valid entries).
 #[btf_map]
@@ -50,13 +58,14 @@ static COUNTERS: PerCpuArray<u64, { counter::COUNT as usize }> = PerCpuArray::ne
 /// One ring buffer per CPU, created and inserted by the loader at the size it chose (`-B`);
 /// the inner definition here is only the template the kernel checks them against.
 #[btf_map]
-static RINGS: ArrayOfMaps<RingBuf<u8, 4096>, { MAX_RINGS as usize }> = ArrayOfMaps::new();
+pub(crate) static RINGS: ArrayOfMaps<RingBuf<u8, 4096>, { MAX_RINGS as usize }> =
+    ArrayOfMaps::new();
 
 const TC_ACT_UNSPEC: i32 = -1;
 const HEADER_LEN: usize = core::mem::size_of::<PacketRecordHeader>();
 
 #[inline(always)]
-fn count(idx: u32) {
+pub(crate) fn count(idx: u32) {
     if let Some(c) = COUNTERS.get_ptr_mut(idx) {
         // SAFETY: per-CPU slot, only this CPU writes it while the program runs.
         unsafe { *c += 1 };
@@ -67,24 +76,52 @@ fn count(idx: u32) {
 /// common extension headers + TCP. Reads past it go through the load helpers.
 const WINDOW: usize = 256;
 
-/// Per-CPU parse buffer; the slack past WINDOW lets a masked offset read up to 16 bytes.
+/// Bytes past WINDOW in the parse buffer: a masked offset may read this far beyond it.
+const WINDOW_SLACK: usize = 96;
+
+/// Per-CPU parse buffer.
 #[repr(C)]
 pub struct Window {
-    bytes: [u8; WINDOW + 64],
+    bytes: [u8; WINDOW + WINDOW_SLACK],
 }
 
 #[btf_map]
-static SCRATCH: PerCpuArray<Window, 1> = PerCpuArray::new();
+pub(crate) static SCRATCH: PerCpuArray<Window, 1> = PerCpuArray::new();
 
 /// Reads of one frame, from the copied window only: headers past the first WINDOW bytes are
 /// not parsed in the kernel (such a packet is not recognised as TCP).
-struct FrameBytes<'a> {
+pub(crate) struct FrameBytes<'a> {
     window: &'a Window,
     /// Bytes of the window that hold frame data.
     copied: usize,
 }
 
+impl FrameBytes<'_> {
+    /// `tracer_common::conn::copy_request` for the window: one fixed-size copy from the
+    /// payload's start (a masked offset), of which `raw_len` bytes count.
+    #[inline(always)]
+    pub(crate) fn copy_request(&self, s: &Segment, raw_len: u8, p: &mut PendingRequest) {
+        let off = s.payload_off as usize & (WINDOW - 1);
+        // SAFETY: off + HTTP_HEAD_MAX <= WINDOW - 1 + WINDOW_SLACK: inside the window.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                self.window.bytes.as_ptr().add(off),
+                p.raw.as_mut_ptr(),
+                HTTP_HEAD_MAX,
+            )
+        };
+        p.raw_len = raw_len;
+    }
+}
+
+const _: () = assert!(HTTP_HEAD_MAX <= WINDOW_SLACK);
+
 impl PacketBytes for FrameBytes<'_> {
+    #[inline(always)]
+    fn available(&self) -> usize {
+        self.copied
+    }
+
     #[inline(always)]
     fn u8_at(&self, off: usize) -> Option<u8> {
         if off >= self.copied {
@@ -103,6 +140,26 @@ impl PacketBytes for FrameBytes<'_> {
             self.window.bytes[i],
             self.window.bytes[i + 1],
         ]))
+    }
+
+    /// Without a branch per byte: whole words from the masked offset (inside the slack);
+    /// the caller keeps only the bytes below `available()`.
+    #[inline(always)]
+    fn be_words<const W: usize>(&self, off: usize) -> [u64; W] {
+        let i = off & (WINDOW - 1);
+        let mut w = [0u64; W];
+        let mut k = 0;
+        while k < W {
+            let mut b = [0u8; 8];
+            let mut j = 0;
+            while j < 8 {
+                b[j] = self.window.bytes[i + 8 * k + j];
+                j += 1;
+            }
+            w[k] = u64::from_be_bytes(b);
+            k += 1;
+        }
+        w
     }
 
     #[inline(always)]
@@ -247,6 +304,8 @@ trait FrameSource {
     fn tag_untagged_before_taps(&self) -> bool {
         false
     }
+    /// Tail-calls the tracker program for this hook type (returns only if that fails).
+    fn enter_tracker(&self);
 }
 
 struct Xdp<'a>(&'a XdpContext);
@@ -270,6 +329,11 @@ impl FrameSource for Xdp<'_> {
 
     fn tag_untagged_before_taps(&self) -> bool {
         true
+    }
+
+    fn enter_tracker(&self) {
+        // SAFETY: a tail call with our own context.
+        unsafe { XDP_TRACKER.tail_call(self.0, 0) };
     }
 }
 
@@ -299,6 +363,11 @@ impl FrameSource for Tc<'_> {
 
     fn warn_no_ring(&self, cpu: u32) {
         warn!(self.ctx, "no ring buffer for cpu {}: record lost", cpu);
+    }
+
+    fn enter_tracker(&self) {
+        // SAFETY: a tail call with our own context.
+        unsafe { TC_TRACKER.tail_call(self.ctx, 0) };
     }
 }
 
@@ -373,7 +442,7 @@ const BPF_RB_FORCE_WAKEUP: u64 = 2;
 /// once the ring holds `wakeup_bytes` (0: the kernel's default, wake when the reader has
 /// caught up).
 #[inline(always)]
-fn wakeup_flags(ring: &RingBuf<u8, 4096>, wakeup_bytes: u64) -> u64 {
+pub(crate) fn wakeup_flags(ring: &RingBuf<u8, 4096>, wakeup_bytes: u64) -> u64 {
     if wakeup_bytes == 0 {
         return 0;
     }
@@ -387,9 +456,44 @@ fn wakeup_flags(ring: &RingBuf<u8, 4096>, wakeup_bytes: u64) -> u64 {
     }
 }
 
-/// The common path: copy the head of the frame, parse, filter, reserve, copy the frame.
+/// Parses the frame head in `window` and decides the filter; counts TCP packets. A BPF
+/// subprogram of its own, so its stack frame is gone before the connection tracker (another
+/// subprogram) runs: the verifier adds up the frames along a call chain.
+#[inline(never)]
+fn parse_and_filter(
+    window: &Window,
+    copied: u32,
+    wire_len: u32,
+    untag: u32,
+    fields: &mut PacketFields,
+) -> bool {
+    let frame = FrameBytes {
+        window,
+        copied: copied as usize,
+    };
+    *fields = extract_fields_with(&frame, wire_len, &BpfLoopWalker { copied });
+    if untag != 0 {
+        // On receive the kernel moves an 802.1Q tag into metadata before libpcap's filter
+        // runs, so live `port 80` matches tagged traffic (in files it needs `vlan`). XDP
+        // still sees the tag in the frame: decide as the live capture would. (With two
+        // tags, libpcap would still see the inner one; tracer ignores both.)
+        fields.bits &= !bit::VLAN_IN_BAND;
+    }
+    if !fields.has(bit::TCP) {
+        return false;
+    }
+    count(counter::TCP);
+    let Some(cfg) = CONFIG.get(0) else {
+        return false;
+    };
+    filter_accepts(fields, cfg.filter_len)
+}
+
+/// The common path: copy the head of the frame, parse, filter; then count the packet into its
+/// connection and/or reserve a record and copy the frame. `segs`: the wire segments the packet
+/// becomes (a GSO packet the kernel splits after the egress hook).
 #[inline(always)]
-fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader, whole: bool) {
+fn capture<S: FrameSource>(src: &S, hdr: PacketRecordHeader, whole: bool, segs: u32) {
     count(counter::SEEN);
     let Some(window) = SCRATCH.get_ptr_mut(0) else {
         return;
@@ -401,35 +505,96 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader, whole: bool) {
     if copied == 0 {
         return;
     }
-    // SAFETY: the window buffer is WINDOW + 64 bytes (>= WINDOW + SLACK).
+    // SAFETY: the window buffer is WINDOW + WINDOW_SLACK bytes (>= WINDOW + SLACK).
     if src.copy::<WINDOW>(unsafe { (*window).bytes.as_mut_ptr() }, copied) < 0 {
         return;
     }
-    let frame = FrameBytes {
-        // SAFETY: per-CPU map value, valid for the program run.
-        window: unsafe { &*window },
-        copied: copied as usize,
-    };
-    let mut fields = extract_fields_with(&frame, hdr.wire_len, &BpfLoopWalker { copied });
-    if src.tag_untagged_before_taps() {
-        // On receive the kernel moves an 802.1Q tag into metadata before libpcap's filter
-        // runs, so live `port 80` matches tagged traffic (in files it needs `vlan`). XDP
-        // still sees the tag in the frame: decide as the live capture would. (With two
-        // tags, libpcap would still see the inner one; tracer ignores both.)
-        fields.bits &= !bit::VLAN_IN_BAND;
-    }
-    if !fields.has(bit::TCP) {
+    let mut fields = PacketFields::EMPTY;
+    // SAFETY: per-CPU map value, valid for the program run.
+    let window = unsafe { &*window };
+    let untag = src.tag_untagged_before_taps() as u32;
+    if !parse_and_filter(window, copied, hdr.wire_len, untag, &mut fields) {
         return;
     }
-    count(counter::TCP);
     let Some(cfg) = CONFIG.get(0) else {
         return;
     };
-    if !filter_accepts(&fields, cfg.filter_len) {
-        return;
-    }
+    let frame = FrameBytes {
+        window,
+        copied: copied as usize,
+    };
     count(counter::MATCHED);
+    // SAFETY: plain helper call.
+    let now = unsafe { bpf_ktime_get_ns() };
+    let (flags, ifindex) = (cfg.flags, hdr.ifindex);
+    if flags & config_flag::PACKETS != 0 {
+        emit_packet(src, hdr, cfg, whole, now);
+    }
+    if flags & config_flag::CONNS != 0 {
+        // The tracker is a program of its own, entered by a tail call: the verifier checks it
+        // once, not once per state this path can reach it in. It finds the frame head in
+        // SCRATCH and the rest in TRACK_ARGS (both per CPU; nothing runs in between).
+        let Some(args) = TRACK_ARGS.get_ptr_mut(0) else {
+            return;
+        };
+        // SAFETY: per-CPU map value, valid for this run.
+        unsafe {
+            (*args).fields = fields;
+            (*args).copied = frame.copied as u32;
+            (*args).ifindex = ifindex;
+            (*args).segs = segs;
+            (*args).now = now;
+        }
+        src.enter_tracker();
+        // Only back here if the tail call failed.
+        count(counter::TRACKER_UNREACHABLE);
+    }
+}
 
+/// What the packet path hands the tracker program.
+#[repr(C)]
+pub(crate) struct TrackArgs {
+    pub fields: PacketFields,
+    pub copied: u32,
+    pub ifindex: u32,
+    pub segs: u32,
+    pub _pad: u32,
+    pub now: u64,
+}
+
+#[btf_map]
+pub(crate) static TRACK_ARGS: PerCpuArray<TrackArgs, 1> = PerCpuArray::new();
+
+/// The tracker programs, one array per program type (a program array holds programs of one
+/// type): slot 0 of each.
+#[btf_map]
+static XDP_TRACKER: ProgramArray<1> = ProgramArray::new();
+#[btf_map]
+static TC_TRACKER: ProgramArray<1> = ProgramArray::new();
+
+/// Tail call target: the connection tracker for XDP.
+#[xdp(frags)]
+pub fn tracer_xdp_conns(_ctx: XdpContext) -> u32 {
+    conn::track_from_args();
+    xdp_action::XDP_PASS
+}
+
+/// Tail call target: the connection tracker for TC.
+#[classifier]
+pub fn tracer_tc_conns(_ctx: TcContext) -> i32 {
+    conn::track_from_args();
+    TC_ACT_UNSPEC
+}
+
+/// Reserves a record for the packet in this CPU's ring and copies the frame into it.
+#[inline(always)]
+fn emit_packet<S: FrameSource>(
+    src: &S,
+    mut hdr: PacketRecordHeader,
+    cfg: &Config,
+    whole: bool,
+    now: u64,
+) {
     let mut caplen = hdr.wire_len;
     if caplen > cfg.snaplen && !whole {
         caplen = cfg.snaplen;
@@ -443,8 +608,7 @@ fn capture<S: FrameSource>(src: &S, mut hdr: PacketRecordHeader, whole: bool) {
         return;
     }
     hdr.cap_len = caplen;
-    // SAFETY: plain helper call.
-    hdr.timestamp_ns = unsafe { bpf_ktime_get_ns() };
+    hdr.timestamp_ns = now;
 
     // SAFETY: plain helper call.
     let cpu = unsafe { bpf_get_smp_processor_id() };
@@ -499,7 +663,7 @@ pub fn tracer_xdp(ctx: XdpContext) -> u32 {
     // SAFETY: reading the context's ingress_ifindex field.
     let ifindex = unsafe { (*ctx.ctx).ingress_ifindex };
     let hdr = new_header(ifindex, wire_len, direction::IN);
-    capture(&Xdp(&ctx), hdr, false);
+    capture(&Xdp(&ctx), hdr, false, 1);
     xdp_action::XDP_PASS
 }
 
@@ -524,16 +688,20 @@ fn tc_capture(ctx: &TcContext, dir: u8) {
         hdr.vlan_tci = vlan_tci as u16;
         hdr.vlan_proto = u16::from_be(vlan_proto as u16);
     }
-    // SAFETY: reading a field of our own context.
-    let gso_size = unsafe { (*skb).gso_size };
+    // SAFETY: reading fields of our own context.
+    let (gso_size, gso_segs) = unsafe { ((*skb).gso_size, (*skb).gso_segs) };
     let mut whole = false;
+    let mut segs = 1;
     if dir == direction::OUT {
         hdr.gso_size = gso_size as u16;
         if let Some(flags) = SOFTWARE_TX.get_ptr(ifindex) {
             // SAFETY: a map value pointer, valid for this run.
             let flags = unsafe { *flags };
-            whole = flags & software_tx::CHECKSUMS != 0
-                || (gso_size != 0 && flags & software_tx::SEGMENTS != 0);
+            let split = gso_size != 0 && flags & software_tx::SEGMENTS != 0;
+            whole = flags & software_tx::CHECKSUMS != 0 || split;
+            if split && gso_segs > 1 {
+                segs = gso_segs;
+            }
         }
     }
     capture(
@@ -543,6 +711,7 @@ fn tc_capture(ctx: &TcContext, dir: u8) {
         },
         hdr,
         whole,
+        segs,
     );
 }
 

@@ -103,6 +103,32 @@ pub struct Args {
     #[arg(long)]
     pub kernel_stats: bool,
 
+    /// One line per TCP connection, when it ends (FIN, RST, idle, or still open at exit),
+    /// computed in the kernel: packets, bytes, retransmissions each way, handshake time,
+    /// resets, zero windows. Replaces packet lines (with -w, packets are still written).
+    #[arg(long)]
+    pub conn: bool,
+
+    /// One line per HTTP/1.x request and its response: method, URI, status, latency.
+    #[arg(long)]
+    pub http: bool,
+
+    /// JSON objects instead of text, one per line: packets, or with --conn/--http their
+    /// records (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Connections the kernel's flow table holds (least recently used ones are evicted,
+    /// and counted, beyond that).
+    #[arg(long, value_name = "N", default_value_t = crate::conn::DEFAULT_MAX_CONNS,
+          value_parser = clap::value_parser!(u32).range(16..=16_777_216))]
+    pub max_conns: u32,
+
+    /// A connection with no packet for this many seconds ends (close reason "idle").
+    #[arg(long, value_name = "SECS", default_value_t = crate::conn::DEFAULT_IDLE_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub conn_idle: u64,
+
     /// List the interfaces tracer can capture on, and exit.
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
@@ -167,6 +193,11 @@ impl Args {
         }
     }
 
+    /// Connection or HTTP records instead of packet lines.
+    pub fn analytics(&self) -> bool {
+        self.conn || self.http
+    }
+
     /// The filter expression as tcpdump sees it: the words joined by spaces.
     pub fn filter_text(&self) -> String {
         self.expression.join(" ")
@@ -217,6 +248,25 @@ mod tests {
         assert!(!line.contains('\n'));
         assert!(parse(&["-c", "0"]).is_err());
         assert!(parse(&["-Q", "sideways"]).is_err());
+    }
+
+    #[test]
+    fn analytics_flags_and_their_bounds() {
+        let a = parse(&[
+            "--conn",
+            "--http",
+            "--json",
+            "--max-conns",
+            "1024",
+            "port",
+            "80",
+        ])
+        .unwrap();
+        assert!(a.analytics() && a.json);
+        assert_eq!((a.max_conns, a.conn_idle), (1024, 300));
+        assert!(parse(&["--max-conns", "0"]).is_err());
+        assert!(parse(&["--conn-idle", "0"]).is_err());
+        assert!(!parse(&["--json"]).unwrap().analytics());
     }
 
     #[test]

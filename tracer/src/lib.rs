@@ -6,6 +6,7 @@
 //! tcpdump's lines.
 
 pub mod cli;
+pub mod conn;
 pub mod filter;
 pub mod live;
 pub mod packet;

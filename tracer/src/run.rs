@@ -17,13 +17,19 @@ use crate::{
         clock::{monotonic_ns, WallClock},
         iface::{self, Interface},
         record::RecordDecoder,
+        rings::RingSet,
         Live, LiveOptions,
     },
     packet::{LinkType, Packet},
     pcap::{linktype_name, Format, PcapReader, PcapWriter},
     print::{ParallelPrinter, Printer},
 };
-use tracer_common::PacketFields;
+use crate::{
+    conn::{Event, RecordPrinter, TimeBase, Tracker, TrackerOptions, CLOSE_LINGER_NS},
+    live::{AnalyticsOptions, Counters, TableDump},
+    packet::Timestamp,
+};
+use tracer_common::{PacketFields, Record};
 
 /// Default ring size per CPU: 8 MiB holds ~50k full-header records, a few hundred
 /// milliseconds of a busy server's TCP headers.
@@ -36,11 +42,33 @@ const USERSPACE_FILTER_MIN_CAPTURE: u32 = 256;
 /// Output buffer: one large write per drain instead of one per line.
 const OUTPUT_BUFFER: usize = 1 << 20;
 
-/// Where packets go: printed, written to a file, or both.
+/// How accepted packets are printed.
+enum Output {
+    /// tcpdump's lines, one printer.
+    Text(Printer),
+    /// `-r` of a file into a pipe or a file: tcpdump's lines printed on every core (see
+    /// [`ParallelPrinter`]).
+    Parallel(ParallelPrinter),
+    /// `--json`: one object per packet.
+    Json(RecordPrinter),
+    /// Not printed: `-w` alone, or `--conn`/`--http` (records instead).
+    Silent,
+}
+
+/// `--conn`/`--http`: connection and HTTP records, and for `-r` the tracker that makes them.
+struct Records {
+    printer: RecordPrinter,
+    /// `-r`: the packets go through this; live, the kernel tracks them.
+    tracker: Option<Tracker>,
+    events: Vec<Event>,
+    /// Records printed.
+    printed: u64,
+}
+
+/// Where packets go: printed, written to a file, counted into connections.
 struct Sink {
-    printer: Option<Printer>,
-    /// `-r` of a file into a pipe or a file: print on every core (see [`ParallelPrinter`]).
-    parallel: Option<ParallelPrinter>,
+    output: Output,
+    records: Option<Records>,
     out: io::BufWriter<io::Stdout>,
     line: Vec<u8>,
     writer: Option<PcapWriter>,
@@ -53,6 +81,7 @@ struct Sink {
     captured: u64,
     /// Packets that passed the userspace filter.
     matched: u64,
+    /// `-c`: packets, or records with `--conn`/`--http`.
     limit: Option<u64>,
     /// Standard output was closed by its reader.
     closed: bool,
@@ -61,7 +90,13 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(args: &Args, filter: Filter, filter_in_userspace: bool, link: LinkType) -> Result<Sink> {
+    fn new(
+        args: &Args,
+        filter: Filter,
+        filter_in_userspace: bool,
+        link: LinkType,
+        ifnames: Vec<(u32, String)>,
+    ) -> Result<Sink> {
         let writer = match &args.write {
             Some(path) => {
                 let format = if args.pcapng {
@@ -76,21 +111,43 @@ impl Sink {
             }
             None => None,
         };
-        let print = writer.is_none() || args.print;
+        let analytics = args.analytics();
+        let print = (writer.is_none() || args.print) && !analytics;
         let stdout = io::stdout();
         let tty = stdout.is_terminal();
-        let flush_each_packet = args.line_buffered || (tty && print);
+        let flush_each_packet = args.line_buffered || (tty && (print || analytics));
         // Batches delay output: not where lines must come as packets come (a terminal, -l,
         // or a capture streamed into stdin).
         let reads_whole_file = args.read.as_ref().is_some_and(|p| p.as_os_str() != "-");
-        let parallel = if print && reads_whole_file && !flush_each_packet {
-            ParallelPrinter::new(&args.print_options())
+        let opts = args.print_options();
+        let output = if !print {
+            Output::Silent
+        } else if args.json {
+            Output::Json(RecordPrinter::new(&opts, true, ifnames.clone()))
         } else {
-            None
+            match (reads_whole_file && !flush_each_packet)
+                .then(|| ParallelPrinter::new(&opts))
+                .flatten()
+            {
+                Some(pp) => Output::Parallel(pp),
+                None => Output::Text(Printer::new(opts.clone())),
+            }
         };
+        let records = analytics.then(|| Records {
+            printer: RecordPrinter::new(&opts, args.json, ifnames),
+            tracker: args.read.is_some().then(|| {
+                Tracker::new(TrackerOptions {
+                    idle_ns: args.conn_idle.saturating_mul(1_000_000_000),
+                    linger_ns: CLOSE_LINGER_NS,
+                    http: args.http,
+                })
+            }),
+            events: Vec::new(),
+            printed: 0,
+        });
         Ok(Sink {
-            printer: (print && parallel.is_none()).then(|| Printer::new(args.print_options())),
-            parallel,
+            output,
+            records,
             out: io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout),
             line: Vec::with_capacity(64 * 1024),
             writer,
@@ -112,9 +169,31 @@ impl Sink {
         })
     }
 
-    /// Takes one packet (with its fields, where the caller extracted them already);
-    /// `Break` once `-c` is reached.
-    fn packet(&mut self, pkt: &Packet, fields: Option<&PacketFields>) -> Result<ControlFlow<()>> {
+    /// Writes `self.line`; `Break` once the reader has gone.
+    fn write_line(&mut self) -> Result<ControlFlow<()>> {
+        let mut written = self.out.write_all(&self.line);
+        if written.is_ok() && self.flush_each_packet {
+            written = self.out.flush();
+        }
+        match written {
+            Ok(()) => Ok(ControlFlow::Continue(())),
+            // The reader went away (`tracer ... | head`): the capture ends, quietly.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(ControlFlow::Break(()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Takes one packet (with its fields, where the caller extracted them already; the
+    /// interface it came on, where known); `Break` once `-c` is reached.
+    fn packet(
+        &mut self,
+        pkt: &Packet,
+        fields: Option<&PacketFields>,
+        ifindex: Option<u32>,
+    ) -> Result<ControlFlow<()>> {
         if self.filter_in_userspace && !self.filter.matches(pkt) {
             return Ok(ControlFlow::Continue(()));
         }
@@ -135,43 +214,122 @@ impl Sink {
                 w.flush()?;
             }
         }
-        let mut written = Ok(());
-        if let Some(pp) = &mut self.parallel {
+        if let Some(Records {
+            tracker: Some(tracker),
+            events,
+            ..
+        }) = self.records.as_mut()
+        {
             let f = match fields {
                 Some(f) => *f,
                 None => crate::filter::packet_fields(pkt),
             };
-            written = pp.push(pkt, &f, &mut self.out);
-        } else if let Some(p) = &mut self.printer {
-            self.line.clear();
-            p.print(pkt, &mut self.line);
-            written = self.out.write_all(&self.line);
-            if written.is_ok() && self.flush_each_packet {
-                written = self.out.flush();
-            }
-        }
-        match written {
-            Ok(()) => {}
-            // The reader went away (`tracer ... | head`): the capture ends, quietly.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                self.closed = true;
+            tracker.packet(
+                pkt.data,
+                &f,
+                ifindex.unwrap_or(0),
+                wall_ns(pkt.ts),
+                &mut |e| events.push(e),
+            );
+            if self.print_events(&TimeBase::Wall)?.is_break() {
                 return Ok(ControlFlow::Break(()));
             }
-            Err(e) => return Err(e.into()),
+        }
+        let flow = match &mut self.output {
+            Output::Silent => ControlFlow::Continue(()),
+            Output::Parallel(pp) => {
+                let f = match fields {
+                    Some(f) => *f,
+                    None => crate::filter::packet_fields(pkt),
+                };
+                match pp.push(pkt, &f, &mut self.out) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                        self.closed = true;
+                        ControlFlow::Break(())
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Output::Text(p) => {
+                self.line.clear();
+                p.print(pkt, &mut self.line);
+                self.write_line()?
+            }
+            Output::Json(p) => {
+                self.line.clear();
+                p.packet_json(pkt, ifindex, &mut self.line);
+                self.write_line()?
+            }
+        };
+        if flow.is_break() {
+            return Ok(flow);
         }
         self.captured += 1;
-        if self.limit.is_some_and(|n| self.captured >= n) {
+        if self.records.is_none() && self.limit.is_some_and(|n| self.captured >= n) {
             return Ok(ControlFlow::Break(()));
         }
         Ok(ControlFlow::Continue(()))
+    }
+
+    /// Takes one connection or HTTP record.
+    fn event(&mut self, e: Event, tb: &TimeBase) -> Result<ControlFlow<()>> {
+        match self.records.as_mut() {
+            Some(r) => r.events.push(e),
+            None => return Ok(ControlFlow::Continue(())),
+        }
+        self.print_events(tb)
+    }
+
+    /// Prints the records collected so far; `Break` at `-c` or a closed reader.
+    fn print_events(&mut self, tb: &TimeBase) -> Result<ControlFlow<()>> {
+        let Some(r) = self.records.as_mut() else {
+            return Ok(ControlFlow::Continue(()));
+        };
+        if r.events.is_empty() {
+            return Ok(ControlFlow::Continue(()));
+        }
+        let events = std::mem::take(&mut r.events);
+        for e in &events {
+            let r = self.records.as_mut().expect("records");
+            if self.limit.is_some_and(|n| r.printed >= n) {
+                return Ok(ControlFlow::Break(()));
+            }
+            self.line.clear();
+            r.printer.event(e, tb, &mut self.line);
+            r.printed += 1;
+            if self.write_line()?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        let r = self.records.as_mut().expect("records");
+        r.events = events;
+        r.events.clear();
+        if self.limit.is_some_and(|n| r.printed >= n) {
+            return Ok(ControlFlow::Break(()));
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// The end of a file: the connections still open and their unanswered requests.
+    fn finish_tracking(&mut self) -> Result<()> {
+        if let Some(r) = self.records.as_mut() {
+            if let Some(t) = r.tracker.as_mut() {
+                let events = &mut r.events;
+                t.finish_all(&mut |e| events.push(e));
+            }
+        }
+        // The last records: a Break (-c, closed reader) has nothing left to stop.
+        let _ = self.print_events(&TimeBase::Wall)?;
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<()> {
         if let Some(w) = &mut self.writer {
             w.flush()?;
         }
-        let printed = match &mut self.parallel {
-            Some(pp) if !self.closed => pp.finish(&mut self.out),
+        let printed = match &mut self.output {
+            Output::Parallel(pp) if !self.closed => pp.finish(&mut self.out),
             _ => Ok(()),
         };
         match printed.and_then(|()| self.out.flush()) {
@@ -182,6 +340,22 @@ impl Sink {
             }
             r => Ok(r?),
         }
+    }
+}
+
+/// A packet time as Unix-epoch nanoseconds (the offline tracker's clock).
+fn wall_ns(ts: Timestamp) -> u64 {
+    ts.as_nanos().clamp(0, u64::MAX as i128) as u64
+}
+
+/// The interface a file's packet came on, where its link header says (Linux cooked v2).
+fn file_ifindex(pkt: &Packet) -> Option<u32> {
+    match pkt.link {
+        LinkType::LinuxSll2 => pkt
+            .data
+            .get(4..8)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+        _ => None,
     }
 }
 
@@ -210,7 +384,7 @@ pub fn offline(args: &Args) -> Result<()> {
     );
     // A file of another link type fails on its first packet, with the reader's error.
     let link = reader.link_type().unwrap_or(LinkType::Ethernet);
-    let mut sink = Sink::new(args, filter, true, link)?;
+    let mut sink = Sink::new(args, filter, true, link, Vec::new())?;
     let mut failure = None;
     while let Some(next) = reader.next_packet() {
         match next {
@@ -221,7 +395,10 @@ pub fn offline(args: &Args) -> Result<()> {
                 if !fields.has(tracer_common::fields::bit::TCP) {
                     continue;
                 }
-                if sink.packet(&pkt, Some(&fields))?.is_break() {
+                if sink
+                    .packet(&pkt, Some(&fields), file_ifindex(&pkt))?
+                    .is_break()
+                {
                     break;
                 }
             }
@@ -231,9 +408,22 @@ pub fn offline(args: &Args) -> Result<()> {
             }
         }
     }
+    if !sink.closed {
+        sink.finish_tracking()?;
+    }
     sink.flush()?;
     if let Some(e) = failure {
         bail!("{}: {e}", path.display());
+    }
+    if let Some(t) = sink.records.as_ref().and_then(|r| r.tracker.as_ref()) {
+        if t.stats.http_overflow > 0 {
+            eprintln!(
+                "tracer: {} HTTP request{} not paired (more than {} outstanding on one connection)",
+                t.stats.http_overflow,
+                plural(t.stats.http_overflow),
+                tracer_common::conn::HTTP_PENDING
+            );
+        }
     }
     Ok(())
 }
@@ -266,142 +456,337 @@ fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
     Ok((out, false))
 }
 
-/// Live capture until a signal, `-c`, or an error.
+/// Live capture until a signal, `-c`, or an error: start, loop, summary.
 pub async fn live(args: &Args) -> Result<()> {
-    let filter = Filter::parse(&args.filter_text())?;
-    let (interfaces, cooked) = resolve_interfaces(args)?;
-    let kernel_filter = filter.kernel_program().to_vec();
-    let filter_in_userspace = filter.placement() == Placement::Userspace;
-    let mut decoder = RecordDecoder::new(WallClock::measure(), cooked, &interfaces);
-    let opts = LiveOptions {
-        interfaces: interfaces.clone(),
-        direction: args.direction(),
-        // A filter run in userspace must see the headers it tests even under a small -s
-        // (libpcap filters before it cuts): the kernel keeps at least 256 bytes then, and
-        // the sink cuts to the snaplen after the filter.
-        snaplen: if filter_in_userspace {
-            args.snaplen().max(USERSPACE_FILTER_MIN_CAPTURE)
-        } else {
-            args.snaplen()
-        },
-        ring_bytes: args
-            .buffer_kib
-            .unwrap_or(DEFAULT_RING_KIB)
-            .saturating_mul(1024),
-        filter: kernel_filter,
-        software_tx: decoder.software_tx_interfaces(),
-    };
-    let link = if cooked {
-        LinkType::LinuxSll2
-    } else {
-        LinkType::Ethernet
-    };
-    let mut sink = Sink::new(args, filter, filter_in_userspace, link)?;
-
+    let mut cap = LiveCapture::start(args)?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
-    let (live, mut rings) = Live::start(&opts)?;
-
-    let names: Vec<&str> = if cooked {
-        vec!["any"]
-    } else {
-        interfaces.iter().map(|i| i.name.as_str()).collect()
-    };
-    let prefix = if args.verbose == 0 && args.write.is_none() {
-        "tracer: verbose output suppressed, use -v[v]... for full protocol decode\n"
-    } else {
-        "tracer: "
-    };
-    let (linkname, linkdesc) = if cooked {
-        ("LINUX_SLL2", "Linux cooked v2")
-    } else {
-        ("EN10MB", "Ethernet")
-    };
-    let hooks: Vec<String> = live
-        .attachments
-        .iter()
-        .map(|a| format!("{} {}", a.iface, a.hook))
-        .collect();
-    eprintln!(
-        "{prefix}listening on {}, link-type {linkname} ({linkdesc}), snapshot length {} bytes",
-        names.join(", "),
-        args.snaplen()
-    );
-    if args.verbose > 0 {
-        eprintln!("tracer: kernel hooks: {}", hooks.join(", "));
-    }
-
-    decoder.clock.refresh();
-    let mut tick = tokio::time::interval(POLL_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_clock = monotonic_ns();
-    let mut interrupted = false;
-    let mut failure: Option<anyhow::Error> = None;
-    loop {
-        let mut stop = false;
-        tokio::select! {
-            r = rings.readable() => r.context("waiting for the ring buffers")?,
-            _ = tick.tick() => {}
-            _ = sigint.recv() => { stop = true; interrupted = true; }
-            _ = sigterm.recv() => { stop = true; interrupted = true; }
-        }
-        let now = monotonic_ns();
-        if now - last_clock > 1_000_000_000 {
-            // Follow wall-clock steps (NTP, settimeofday) and offload changes.
-            decoder.clock.refresh();
-            decoder.refresh_offloads(&interfaces);
-            last_clock = now;
-        }
-        rings.drain();
-        let flow = rings.emit(now, stop, |h, frame| {
-            decoder.decode(h, frame, |pkt| match sink.packet(pkt, None) {
-                Ok(flow) => flow,
-                Err(e) => {
-                    failure = Some(e);
-                    ControlFlow::Break(())
-                }
-            })
-        });
-        if let Err(e) = sink.flush() {
-            failure.get_or_insert(e);
-        }
-        if stop || flow.is_break() || failure.is_some() || sink.closed {
-            break;
-        }
-    }
-    // Everything accepted so far has been counted; report like tcpdump.
-    let counters = live.counters();
-    drop(live);
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    let received = if filter_in_userspace {
-        sink.matched + counters.lost()
-    } else {
-        counters.matched
-    };
+    let interrupted = cap.run(&mut sigint, &mut sigterm).await?;
+    let (counters, dump) = cap.stop()?;
     let mut err = io::stderr().lock();
     if interrupted {
         writeln!(err)?;
     }
-    writeln!(
-        err,
-        "{} packet{} captured",
-        sink.captured,
-        plural(sink.captured)
-    )?;
-    writeln!(
-        err,
-        "{} packet{} received by filter",
-        received,
-        plural(received)
-    )?;
-    writeln!(
-        err,
-        "{} packet{} dropped by kernel",
-        counters.lost(),
-        plural(counters.lost())
-    )?;
+    summary(&mut err, args, &cap, &counters, dump.as_ref())
+}
+
+/// A running live capture and where its packets go.
+struct LiveCapture {
+    live: Live,
+    rings: RingSet,
+    decoder: RecordDecoder,
+    interfaces: Vec<Interface>,
+    sink: Sink,
+    filter_in_userspace: bool,
+    analytics: bool,
+}
+
+impl LiveCapture {
+    /// Parses the filter, loads and attaches, prints tcpdump's banner.
+    fn start(args: &Args) -> Result<LiveCapture> {
+        let filter = Filter::parse(&args.filter_text())?;
+        let (interfaces, cooked) = resolve_interfaces(args)?;
+        let kernel_filter = filter.kernel_program().to_vec();
+        let filter_in_userspace = filter.placement() == Placement::Userspace;
+        let analytics = args.analytics();
+        if analytics && filter_in_userspace {
+            bail!(
+                "--conn and --http count packets in the kernel, and this filter needs {} instructions, more than the kernel's {}: shorten the expression",
+                filter.program().len(),
+                tracer_common::filter::MAX_FILTER_INSNS
+            );
+        }
+        let decoder = RecordDecoder::new(WallClock::measure(), cooked, &interfaces);
+        let opts = LiveOptions {
+            interfaces: interfaces.clone(),
+            direction: args.direction(),
+            // A filter run in userspace must see the headers it tests even under a small -s
+            // (libpcap filters before it cuts): the kernel keeps at least 256 bytes then, and
+            // the sink cuts to the snaplen after the filter.
+            snaplen: if filter_in_userspace {
+                args.snaplen().max(USERSPACE_FILTER_MIN_CAPTURE)
+            } else {
+                args.snaplen()
+            },
+            ring_bytes: args
+                .buffer_kib
+                .unwrap_or(DEFAULT_RING_KIB)
+                .saturating_mul(1024),
+            filter: kernel_filter,
+            software_tx: decoder.software_tx_interfaces(),
+            packets: !analytics || args.write.is_some(),
+            analytics: analytics.then(|| AnalyticsOptions {
+                http: args.http,
+                max_conns: args.max_conns,
+                idle_ns: args.conn_idle.saturating_mul(1_000_000_000),
+                linger_ns: CLOSE_LINGER_NS,
+            }),
+        };
+        let link = if cooked {
+            LinkType::LinuxSll2
+        } else {
+            LinkType::Ethernet
+        };
+        let ifnames = interfaces
+            .iter()
+            .map(|i| (i.index, i.name.clone()))
+            .collect();
+        let sink = Sink::new(args, filter, filter_in_userspace, link, ifnames)?;
+        let (live, rings) = Live::start(&opts)?;
+
+        let names: Vec<&str> = if cooked {
+            vec!["any"]
+        } else {
+            interfaces.iter().map(|i| i.name.as_str()).collect()
+        };
+        let prefix = if args.verbose == 0 && args.write.is_none() && !analytics && !args.json {
+            "tracer: verbose output suppressed, use -v[v]... for full protocol decode\n"
+        } else {
+            "tracer: "
+        };
+        let (linkname, linkdesc) = if cooked {
+            ("LINUX_SLL2", "Linux cooked v2")
+        } else {
+            ("EN10MB", "Ethernet")
+        };
+        eprintln!(
+            "{prefix}listening on {}, link-type {linkname} ({linkdesc}), snapshot length {} bytes",
+            names.join(", "),
+            args.snaplen()
+        );
+        if analytics {
+            eprintln!(
+                "tracer: tracking connections in the kernel{} (flow table of {} entries)",
+                if args.http {
+                    " with HTTP exchanges"
+                } else {
+                    ""
+                },
+                args.max_conns
+            );
+        }
+        if args.verbose > 0 {
+            let hooks: Vec<String> = live
+                .attachments
+                .iter()
+                .map(|a| format!("{} {}", a.iface, a.hook))
+                .collect();
+            eprintln!("tracer: kernel hooks: {}", hooks.join(", "));
+        }
+        if args.verbose > 1 {
+            for (name, insns, took) in &live.loaded {
+                eprintln!(
+                    "tracer: {name}: verifier processed {} instructions in {} ms",
+                    insns.map_or("?".to_string(), |n| n.to_string()),
+                    took.as_millis()
+                );
+            }
+        }
+        Ok(LiveCapture {
+            live,
+            rings,
+            decoder,
+            interfaces,
+            sink,
+            filter_in_userspace,
+            analytics,
+        })
+    }
+
+    /// Reads the rings until a signal (returns true), `-c`, a closed reader or an error.
+    async fn run(
+        &mut self,
+        sigint: &mut tokio::signal::unix::Signal,
+        sigterm: &mut tokio::signal::unix::Signal,
+    ) -> Result<bool> {
+        self.decoder.clock.refresh();
+        let mut tick = tokio::time::interval(POLL_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_clock = monotonic_ns();
+        loop {
+            let mut stop = false;
+            let mut interrupted = false;
+            tokio::select! {
+                r = self.rings.readable() => r.context("waiting for the ring buffers")?,
+                _ = tick.tick() => {}
+                _ = sigint.recv() => { stop = true; interrupted = true; }
+                _ = sigterm.recv() => { stop = true; interrupted = true; }
+            }
+            let now = monotonic_ns();
+            if now - last_clock > 1_000_000_000 {
+                // Follow wall-clock steps (NTP, settimeofday) and offload changes.
+                self.decoder.clock.refresh();
+                self.decoder.refresh_offloads(&self.interfaces);
+                last_clock = now;
+            }
+            let flow = self.deliver(now, stop)?;
+            if stop || flow.is_break() || self.sink.closed {
+                return Ok(interrupted);
+            }
+        }
+    }
+
+    /// Moves what the rings hold to the sink (everything when `all`).
+    fn deliver(&mut self, now: u64, all: bool) -> Result<ControlFlow<()>> {
+        self.rings.drain();
+        let mut failure: Option<anyhow::Error> = None;
+        let (decoder, sink) = (&mut self.decoder, &mut self.sink);
+        let tb = TimeBase::Monotonic(decoder.clock);
+        let mut take = |r: Result<ControlFlow<()>>| match r {
+            Ok(flow) => flow,
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        };
+        let flow = self.rings.emit(now, all, |rec| match rec {
+            Record::Packet(h, frame) => decoder.decode(&h, frame, |pkt| {
+                take(sink.packet(pkt, None, Some(h.ifindex)))
+            }),
+            Record::Conn(c) => take(sink.event(Event::Conn(c), &tb)),
+            Record::Http(h) => take(sink.event(Event::Http(h), &tb)),
+        });
+        if let Err(e) = sink.flush() {
+            failure.get_or_insert(e);
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(flow),
+        }
+    }
+
+    /// Ends the capture: with `--conn`/`--http`, stops the tracker, prints what the rings
+    /// still hold and then what the tables still hold; returns the final counters.
+    fn stop(&mut self) -> Result<(Counters, Option<TableDump>)> {
+        let mut dump = None;
+        if self.analytics && !self.sink.closed {
+            self.live.stop_tracking()?;
+            let now = monotonic_ns();
+            // Read the tables first: a timer that was already running when tracking stopped
+            // marks its entry finished (skipped here) and its record is in a ring.
+            let d = self.live.dump_tables(now)?;
+            // Everything goes: a Break (-c, closed reader) has nothing left to stop.
+            let _ = self.deliver(now, true)?;
+            let tb = TimeBase::Monotonic(self.decoder.clock);
+            for e in &d.events {
+                if self.sink.event(*e, &tb)?.is_break() {
+                    break;
+                }
+            }
+            self.sink.flush()?;
+            dump = Some(d);
+        }
+        Ok((self.live.counters(), dump))
+    }
+}
+
+/// tcpdump's three lines, and what tracer adds to them.
+fn summary(
+    err: &mut impl Write,
+    args: &Args,
+    cap: &LiveCapture,
+    counters: &Counters,
+    dump: Option<&TableDump>,
+) -> Result<()> {
+    let sink = &cap.sink;
+    if cap.analytics {
+        writeln!(
+            err,
+            "{} packet{} captured",
+            counters.tracked,
+            plural(counters.tracked)
+        )?;
+        writeln!(
+            err,
+            "{} packet{} received by filter",
+            counters.matched,
+            plural(counters.matched)
+        )?;
+        let dropped = counters.updates_lost() + counters.lost();
+        writeln!(
+            err,
+            "{} packet{} dropped by kernel",
+            dropped,
+            plural(dropped)
+        )?;
+        writeln!(
+            err,
+            "{} record{} lost",
+            counters.records_lost,
+            plural(counters.records_lost)
+        )?;
+        if let Some(d) = dump {
+            let evicted = counters
+                .conn_created
+                .saturating_sub(counters.conn_ended + d.conns_left);
+            if evicted > 0 {
+                writeln!(
+                    err,
+                    "{evicted} connection{} evicted from the full flow table, without a record (raise --max-conns)",
+                    plural(evicted)
+                )?;
+            }
+            let http_evicted = counters
+                .http_created
+                .saturating_sub(counters.http_deleted + d.http_left);
+            if http_evicted > 0 {
+                writeln!(
+                    err,
+                    "{http_evicted} HTTP table entr{} evicted, with the requests they held",
+                    if http_evicted == 1 { "y" } else { "ies" }
+                )?;
+            }
+        }
+        if counters.http_overflow > 0 {
+            writeln!(
+                err,
+                "{} HTTP request{} not paired (more than {} outstanding on one connection)",
+                counters.http_overflow,
+                plural(counters.http_overflow),
+                tracer_common::conn::HTTP_PENDING
+            )?;
+        }
+        if counters.http_insert_failed > 0 {
+            writeln!(
+                err,
+                "{} HTTP request{} lost (the HTTP table refused an entry)",
+                counters.http_insert_failed,
+                plural(counters.http_insert_failed)
+            )?;
+        }
+        if counters.untrackable > 0 {
+            writeln!(
+                err,
+                "{} packet{} not tracked (IP fragments, or TCP headers cut short)",
+                counters.untrackable,
+                plural(counters.untrackable)
+            )?;
+        }
+    } else {
+        let received = if cap.filter_in_userspace {
+            sink.matched + counters.lost()
+        } else {
+            counters.matched
+        };
+        writeln!(
+            err,
+            "{} packet{} captured",
+            sink.captured,
+            plural(sink.captured)
+        )?;
+        writeln!(
+            err,
+            "{} packet{} received by filter",
+            received,
+            plural(received)
+        )?;
+        writeln!(
+            err,
+            "{} packet{} dropped by kernel",
+            counters.lost(),
+            plural(counters.lost())
+        )?;
+    }
     if counters.cut_to_max > 0 {
         writeln!(
             err,
@@ -423,9 +808,28 @@ pub async fn live(args: &Args) -> Result<()> {
             counters.no_ring,
             counters.copy_failed
         )?;
+        if cap.analytics {
+            writeln!(
+                err,
+                "kernel: {} packets tracked, {} untrackable, {} connections created, {} ended, {} insert failed, {} lock busy, {} late, {} records sent, {} records lost, {} HTTP entries created, {} deleted, {} requests overflowed, {} insert failed",
+                counters.tracked,
+                counters.untrackable,
+                counters.conn_created,
+                counters.conn_ended,
+                counters.conn_insert_failed,
+                counters.lock_busy,
+                counters.late_update,
+                counters.records,
+                counters.records_lost,
+                counters.http_created,
+                counters.http_deleted,
+                counters.http_overflow,
+                counters.http_insert_failed
+            )?;
+        }
     }
-    if rings.malformed() > 0 {
-        writeln!(err, "{} malformed records ignored", rings.malformed())?;
+    if cap.rings.malformed() > 0 {
+        writeln!(err, "{} malformed records ignored", cap.rings.malformed())?;
     }
     Ok(())
 }

@@ -17,7 +17,9 @@ pub mod rings;
 use std::io;
 
 use aya::{
-    maps::{Array, ArrayOfMaps, Map, MapData, MapError, PerCpuArray, RingBuf},
+    maps::{
+        Array, ArrayOfMaps, HashMap, Map, MapData, MapError, PerCpuArray, ProgramArray, RingBuf,
+    },
     programs::{
         tc::{self, NlOptions, TcAttachOptions},
         ProgramError, SchedClassifier, TcAttachType, Xdp, XdpMode,
@@ -25,7 +27,15 @@ use aya::{
     Ebpf, EbpfError, EbpfLoader,
 };
 use thiserror::Error;
-use tracer_common::{counter, filter::MAX_FILTER_INSNS, Config, FilterInsn, MAX_RINGS};
+use tracer_common::{
+    config_flag,
+    conn::{state, ConnKey, HttpState, HTTP_PENDING},
+    counter,
+    filter::MAX_FILTER_INSNS,
+    kind, Config, ConnEntry, ConnRecord, FilterInsn, MAX_RINGS, RECORD_VERSION,
+};
+
+use crate::conn::Event;
 
 use self::{iface::Interface, rings::RingSet};
 
@@ -66,6 +76,21 @@ pub struct LiveOptions {
     /// `tracer_common::software_tx` flags: the kernel captures the affected outgoing packets
     /// whole so userspace can redo that work (see [`gso`], [`csum`]).
     pub software_tx: Vec<(u32, u8)>,
+    /// Send a record per accepted packet (off with `--conn`/`--http` unless `-w`).
+    pub packets: bool,
+    /// Connection tracking in the kernel (`--conn`, `--http`).
+    pub analytics: Option<AnalyticsOptions>,
+}
+
+/// What the kernel's connection tracker does.
+#[derive(Copy, Clone, Debug)]
+pub struct AnalyticsOptions {
+    /// Pair HTTP exchanges too.
+    pub http: bool,
+    /// Size of the flow table (and of the HTTP table with `http`).
+    pub max_conns: u32,
+    pub idle_ns: u64,
+    pub linger_ns: u64,
 }
 
 /// Why live capture could not start.
@@ -130,6 +155,20 @@ pub struct Counters {
     pub copy_failed: u64,
     pub submitted: u64,
     pub cut_to_max: u64,
+    pub tracked: u64,
+    pub untrackable: u64,
+    pub conn_created: u64,
+    pub conn_ended: u64,
+    pub conn_insert_failed: u64,
+    pub lock_busy: u64,
+    pub late_update: u64,
+    pub records: u64,
+    pub records_lost: u64,
+    pub http_overflow: u64,
+    pub http_created: u64,
+    pub http_deleted: u64,
+    pub http_insert_failed: u64,
+    pub tracker_unreachable: u64,
 }
 
 impl Counters {
@@ -137,6 +176,23 @@ impl Counters {
     pub fn lost(&self) -> u64 {
         self.ring_full + self.no_ring + self.copy_failed
     }
+
+    /// Accepted packets whose update of their connection was lost.
+    pub fn updates_lost(&self) -> u64 {
+        self.conn_insert_failed + self.lock_busy + self.late_update + self.tracker_unreachable
+    }
+}
+
+/// What was left in the kernel's tables at exit.
+#[derive(Debug, Default)]
+pub struct TableDump {
+    /// Records of the connections still in the flow table (open, or closed and waiting for
+    /// their linger time), and of the HTTP requests they left unanswered.
+    pub events: Vec<Event>,
+    /// Entries in the flow table (including ones whose record was already sent).
+    pub conns_left: u64,
+    /// Entries in the HTTP table.
+    pub http_left: u64,
 }
 
 /// A running capture: programs loaded and attached. Dropping it detaches everything.
@@ -144,6 +200,8 @@ pub struct Live {
     // Links are owned by the programs inside `ebpf`; dropping it detaches them.
     ebpf: Ebpf,
     pub attachments: Vec<Attachment>,
+    /// Programs loaded: name, instructions the verifier processed, time the load took.
+    pub loaded: Vec<(&'static str, Option<u32>, std::time::Duration)>,
 }
 
 fn program_error(program: &'static str, e: ProgramError) -> LiveError {
@@ -192,13 +250,21 @@ impl Live {
                 return Err(LiveError::UnsupportedInterface(i.name.clone()));
             }
         }
-        let mut ebpf = EbpfLoader::new().load(EBPF_OBJECT).map_err(|e| {
-            if is_permission_error(&e) {
-                LiveError::Permission
-            } else {
-                LiveError::Load(e)
-            }
-        })?;
+        let (conns, http) = match &opts.analytics {
+            Some(a) => (a.max_conns, if a.http { a.max_conns } else { 1 }),
+            None => (1, 1),
+        };
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries("CONNS", conns)
+            .map_max_entries("HTTP", http)
+            .load(EBPF_OBJECT)
+            .map_err(|e| {
+                if is_permission_error(&e) {
+                    LiveError::Permission
+                } else {
+                    LiveError::Load(e)
+                }
+            })?;
         // The logger owns the AYA_LOGS map fd: it must live as long as the programs.
         match aya_log::EbpfLogger::init(&mut ebpf) {
             Ok(logger) => spawn_kernel_log_reader(logger),
@@ -211,9 +277,46 @@ impl Live {
         let mut live = Live {
             ebpf,
             attachments: Vec::new(),
+            loaded: Vec::new(),
         };
+        if opts.analytics.is_some() {
+            live.load_trackers()?;
+        }
         live.attach_all(opts)?;
         Ok((live, set))
+    }
+
+    /// Loads the connection tracker programs and puts them where the packet programs
+    /// tail-call them.
+    fn load_trackers(&mut self) -> Result<(), LiveError> {
+        for (name, array) in [
+            ("tracer_xdp_conns", "XDP_TRACKER"),
+            ("tracer_tc_conns", "TC_TRACKER"),
+        ] {
+            let t = std::time::Instant::now();
+            let fd = if array == "XDP_TRACKER" {
+                let p: &mut Xdp = self.program(name)?;
+                p.load().map_err(|e| program_error(name, e))?;
+                let n = p.info().ok().and_then(|i| i.verified_instruction_count());
+                self.loaded.push((name, n, t.elapsed()));
+                let p: &mut Xdp = self.program(name)?;
+                p.fd().map_err(|e| program_error(name, e))?.try_clone()
+            } else {
+                let p: &mut SchedClassifier = self.program(name)?;
+                p.load().map_err(|e| program_error(name, e))?;
+                let n = p.info().ok().and_then(|i| i.verified_instruction_count());
+                self.loaded.push((name, n, t.elapsed()));
+                let p: &mut SchedClassifier = self.program(name)?;
+                p.fd().map_err(|e| program_error(name, e))?.try_clone()
+            }
+            .map_err(|e| LiveError::Program {
+                program: name,
+                detail: e.to_string(),
+            })?;
+            let mut trackers: ProgramArray<&mut MapData> = typed_map(&mut self.ebpf, array)?;
+            trackers.set(0, &fd, 0).map_err(map_err(array))?;
+        }
+        Ok(())
     }
 
     fn attach_all(&mut self, opts: &LiveOptions) -> Result<(), LiveError> {
@@ -223,13 +326,19 @@ impl Live {
         let need_out =
             opts.direction.wants_out() && opts.interfaces.iter().any(|i| !i.is_loopback());
         if need_in {
+            let t = std::time::Instant::now();
             let xdp: &mut Xdp = self.program("tracer_xdp")?;
             xdp.load().map_err(|e| program_error("tracer_xdp", e))?;
+            let n = xdp.info().ok().and_then(|i| i.verified_instruction_count());
+            self.loaded.push(("tracer_xdp", n, t.elapsed()));
         }
         if need_out {
+            let t = std::time::Instant::now();
             let tc: &mut SchedClassifier = self.program("tracer_tc_egress")?;
             tc.load()
                 .map_err(|e| program_error("tracer_tc_egress", e))?;
+            let n = tc.info().ok().and_then(|i| i.verified_instruction_count());
+            self.loaded.push(("tracer_tc_egress", n, t.elapsed()));
         }
         for i in &opts.interfaces {
             if need_in {
@@ -278,9 +387,14 @@ impl Live {
         }
         let tc: &mut SchedClassifier = self.program("tracer_tc_ingress")?;
         if tc.fd().is_err() {
+            let t = std::time::Instant::now();
             tc.load()
                 .map_err(|e| program_error("tracer_tc_ingress", e))?;
+            let n = tc.info().ok().and_then(|i| i.verified_instruction_count());
+            let took = t.elapsed();
+            self.loaded.push(("tracer_tc_ingress", n, took));
         }
+        let tc: &mut SchedClassifier = self.program("tracer_tc_ingress")?;
         let tc_error = match attach_tc(tc, &i.name, TcAttachType::Ingress) {
             Ok(hook) => {
                 if let Some(e) = &xdp_error {
@@ -335,8 +449,95 @@ impl Live {
             copy_failed: get(counter::COPY_FAILED),
             submitted: get(counter::SUBMITTED),
             cut_to_max: get(counter::CUT_TO_MAX),
+            tracked: get(counter::TRACKED),
+            untrackable: get(counter::UNTRACKABLE),
+            conn_created: get(counter::CONN_CREATED),
+            conn_ended: get(counter::CONN_ENDED),
+            conn_insert_failed: get(counter::CONN_INSERT_FAILED),
+            lock_busy: get(counter::LOCK_BUSY),
+            late_update: get(counter::LATE_UPDATE),
+            records: get(counter::RECORDS),
+            records_lost: get(counter::RECORDS_LOST),
+            http_overflow: get(counter::HTTP_OVERFLOW),
+            http_created: get(counter::HTTP_CREATED),
+            http_deleted: get(counter::HTTP_DELETED),
+            http_insert_failed: get(counter::HTTP_INSERT_FAILED),
+            tracker_unreachable: get(counter::TRACKER_UNREACHABLE),
         }
     }
+
+    /// Stops connection tracking for the exit: packets no longer update the tables and
+    /// timers no longer take records, so [`Live::dump_tables`] reads a still picture.
+    pub fn stop_tracking(&mut self) -> Result<(), LiveError> {
+        let mut config: Array<&mut MapData, Config> = typed_map(&mut self.ebpf, "CONFIG")?;
+        let mut cfg = config.get(&0, 0).map_err(map_err("CONFIG"))?;
+        cfg.flags |= config_flag::STOPPING;
+        config.set(0, cfg, 0).map_err(map_err("CONFIG"))
+    }
+
+    /// The connections left in the flow table, in the order of their first packet, as the
+    /// records the kernel would have sent (entries whose record was already sent are skipped),
+    /// followed by each one's unanswered HTTP requests. `now` stamps the records.
+    pub fn dump_tables(&self, now: u64) -> Result<TableDump, LiveError> {
+        let mut dump = TableDump::default();
+        let conns: HashMap<&MapData, ConnKey, ConnEntry> = typed_map_ref(&self.ebpf, "CONNS")?;
+        let http: HashMap<&MapData, ConnKey, HttpState> = typed_map_ref(&self.ebpf, "HTTP")?;
+        let mut left: Vec<(ConnKey, ConnEntry)> = conns.iter().filter_map(Result::ok).collect();
+        dump.conns_left = left.len() as u64;
+        dump.http_left = http.keys().filter(Result::is_ok).count() as u64;
+        left.retain(|(_, e)| e.state.bits & state::FINISHED == 0 && e.state.first_ns != 0);
+        left.sort_by_key(|(k, e)| (e.state.first_ns, *k));
+        for (key, e) in left {
+            dump.events.push(Event::Conn(ConnRecord {
+                kind: kind::CONN,
+                version: RECORD_VERSION,
+                ifindex: key.ifindex,
+                timestamp_ns: now,
+                key,
+                _pad: 0,
+                state: e.state,
+            }));
+            let Ok(hs) = http.get(&key, 0) else {
+                continue;
+            };
+            for k in 0..HTTP_PENDING as u32 {
+                if let Some(i) = hs.unanswered(k) {
+                    let mut rec = crate::conn::http_record(&key, e.state.client, now);
+                    rec.set_request(&hs.pending[i]);
+                    dump.events.push(Event::Http(rec));
+                }
+            }
+        }
+        Ok(dump)
+    }
+}
+
+/// A map of the object as its typed view, read-only.
+fn typed_map_ref<'a, T>(ebpf: &'a Ebpf, name: &'static str) -> Result<T, LiveError>
+where
+    T: TryFrom<&'a Map, Error = MapError>,
+{
+    ebpf.map(name)
+        .ok_or(LiveError::Map {
+            map: name,
+            source: MapError::InvalidName { name: name.into() },
+        })?
+        .try_into()
+        .map_err(map_err(name))
+}
+
+/// A map of the object as its typed view.
+fn typed_map<'a, T>(ebpf: &'a mut Ebpf, name: &'static str) -> Result<T, LiveError>
+where
+    T: TryFrom<&'a mut Map, Error = MapError>,
+{
+    ebpf.map_mut(name)
+        .ok_or(LiveError::Map {
+            map: name,
+            source: MapError::InvalidName { name: name.into() },
+        })?
+        .try_into()
+        .map_err(map_err(name))
 }
 
 /// Whether the device merges received packets before the packet taps (GRO, hardware GRO,
@@ -385,16 +586,7 @@ fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData
         });
     }
 
-    let mut filter: Array<&mut MapData, FilterInsn> = ebpf
-        .map_mut("FILTER")
-        .ok_or(LiveError::Map {
-            map: "FILTER",
-            source: MapError::InvalidName {
-                name: "FILTER".into(),
-            },
-        })?
-        .try_into()
-        .map_err(map_err("FILTER"))?;
+    let mut filter: Array<&mut MapData, FilterInsn> = typed_map(ebpf, "FILTER")?;
     for (i, insn) in opts.filter.iter().enumerate() {
         filter.set(i as u32, insn, 0).map_err(map_err("FILTER"))?;
     }
@@ -402,16 +594,7 @@ fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData
     let ring_bytes = ring_size(opts.ring_bytes);
     let mut rings = Vec::with_capacity(nr_rings as usize);
     {
-        let mut outer: ArrayOfMaps<&mut MapData, MapData> = ebpf
-            .map_mut("RINGS")
-            .ok_or(LiveError::Map {
-                map: "RINGS",
-                source: MapError::InvalidName {
-                    name: "RINGS".into(),
-                },
-            })?
-            .try_into()
-            .map_err(map_err("RINGS"))?;
+        let mut outer: ArrayOfMaps<&mut MapData, MapData> = typed_map(ebpf, "RINGS")?;
         for cpu in 0..nr_rings {
             let obj = aya_obj::Map::new_from_params(
                 aya_obj::generated::bpf_map_type::BPF_MAP_TYPE_RINGBUF as u32,
@@ -429,16 +612,7 @@ fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData
     }
 
     if !opts.software_tx.is_empty() {
-        let mut software_tx: aya::maps::HashMap<&mut MapData, u32, u8> = ebpf
-            .map_mut("SOFTWARE_TX")
-            .ok_or(LiveError::Map {
-                map: "SOFTWARE_TX",
-                source: MapError::InvalidName {
-                    name: "SOFTWARE_TX".into(),
-                },
-            })?
-            .try_into()
-            .map_err(map_err("SOFTWARE_TX"))?;
+        let mut software_tx: HashMap<&mut MapData, u32, u8> = typed_map(ebpf, "SOFTWARE_TX")?;
         for &(ifindex, flags) in opts
             .software_tx
             .iter()
@@ -450,24 +624,29 @@ fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData
         }
     }
 
-    let mut config: Array<&mut MapData, Config> = ebpf
-        .map_mut("CONFIG")
-        .ok_or(LiveError::Map {
-            map: "CONFIG",
-            source: MapError::InvalidName {
-                name: "CONFIG".into(),
-            },
-        })?
-        .try_into()
-        .map_err(map_err("CONFIG"))?;
+    let mut config: Array<&mut MapData, Config> = typed_map(ebpf, "CONFIG")?;
+    let mut flags = 0;
+    if opts.packets {
+        flags |= config_flag::PACKETS;
+    }
+    let (mut idle, mut linger) = (0, 0);
+    if let Some(a) = &opts.analytics {
+        flags |= config_flag::CONNS;
+        if a.http {
+            flags |= config_flag::HTTP;
+        }
+        (idle, linger) = (a.idle_ns, a.linger_ns);
+    }
     let cfg = Config {
         snaplen: opts.snaplen.min(tracer_common::MAX_CAPTURE),
         filter_len: opts.filter.len() as u32,
         nr_rings,
-        flags: 0,
+        flags,
         // Wake the reader early only when a ring is an eighth full; otherwise it finds the
         // records on its next poll (POLL_INTERVAL).
         wakeup_bytes: (ring_bytes / 8) as u64,
+        conn_idle_ns: idle,
+        conn_linger_ns: linger,
     };
     config.set(0, cfg, 0).map_err(map_err("CONFIG"))?;
     Ok(rings)

@@ -15,7 +15,7 @@ use std::{
 
 use aya::maps::{MapData, RingBuf};
 use tokio::io::unix::AsyncFd;
-use tracer_common::PacketRecordHeader;
+use tracer_common::{parse_record, Record, RecordPrefix};
 
 /// How long a record may wait for an earlier one from another ring.
 pub const REORDER_WINDOW_NS: u64 = 2_000_000;
@@ -87,7 +87,7 @@ impl RingSet {
         Ok(())
     }
 
-    /// Records seen in the rings that were not packet records of this version.
+    /// Records seen in the rings that were not records of a kind and version this build reads.
     pub fn malformed(&self) -> u64 {
         self.merger.malformed
     }
@@ -109,7 +109,7 @@ impl RingSet {
         &mut self,
         now_ns: u64,
         all: bool,
-        f: impl FnMut(&PacketRecordHeader, &[u8]) -> ControlFlow<()>,
+        f: impl FnMut(Record<'_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         self.merger.emit(now_ns, all, f)
     }
@@ -124,7 +124,7 @@ pub struct Merger {
     pending: Vec<Pending>,
     /// Reused by `compact`.
     order: Vec<usize>,
-    /// Records that did not parse as packet records of this version (never expected).
+    /// Records that did not parse as records of this version (never expected).
     malformed: u64,
 }
 
@@ -141,7 +141,7 @@ impl Merger {
 
     /// Takes a copy of one record read from ring `ring`.
     pub fn push(&mut self, ring: usize, rec: &[u8]) {
-        let Some((h, _)) = PacketRecordHeader::parse(rec) else {
+        let Some(h) = RecordPrefix::parse(rec) else {
             self.malformed += 1;
             return;
         };
@@ -164,7 +164,7 @@ impl Merger {
         &mut self,
         now_ns: u64,
         all: bool,
-        mut f: impl FnMut(&PacketRecordHeader, &[u8]) -> ControlFlow<()>,
+        mut f: impl FnMut(Record<'_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         if self.pending.is_empty() {
             return ControlFlow::Continue(());
@@ -184,8 +184,8 @@ impl Merger {
             }
             done += 1;
             let rec = &self.arena[p.off..p.off + p.len];
-            if let Some((h, frame)) = PacketRecordHeader::parse(rec) {
-                if f(&h, frame).is_break() {
+            if let Some(r) = parse_record(rec) {
+                if f(r).is_break() {
                     flow = ControlFlow::Break(());
                     break;
                 }
@@ -222,7 +222,7 @@ impl Merger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracer_common::{direction, kind, RECORD_VERSION};
+    use tracer_common::{direction, kind, PacketRecordHeader, RECORD_VERSION};
 
     fn record(ts: u64, byte: u8) -> Vec<u8> {
         let h = PacketRecordHeader {
@@ -245,8 +245,10 @@ mod tests {
 
     fn collect(m: &mut Merger, now: u64, all: bool) -> Vec<(u64, u8)> {
         let mut out = vec![];
-        let _ = m.emit(now, all, |h, f| {
-            out.push((h.timestamp_ns, f[0]));
+        let _ = m.emit(now, all, |r| {
+            if let Record::Packet(h, f) = r {
+                out.push((h.timestamp_ns, f[0]));
+            }
             ControlFlow::Continue(())
         });
         out
@@ -284,8 +286,10 @@ mod tests {
             m.push(0, &record(*ts, i as u8));
         }
         let mut got = vec![];
-        let flow = m.emit(0, true, |h, _| {
-            got.push(h.timestamp_ns);
+        let flow = m.emit(0, true, |r| {
+            if let Record::Packet(h, _) = r {
+                got.push(h.timestamp_ns);
+            }
             if got.len() == 2 {
                 ControlFlow::Break(())
             } else {

@@ -36,7 +36,7 @@ mod sll;
 mod tables;
 mod tcp;
 mod tcp_options;
-mod time;
+pub(crate) mod time;
 pub(crate) mod write;
 
 use std::sync::Arc;
@@ -47,6 +47,7 @@ use ctx::Ctx;
 pub use names::{Resolver, SystemResolver, LOOKUP_BOUND};
 pub use parallel::ParallelPrinter;
 pub use seq::GENERATION as SEQ_TABLE_GENERATION;
+pub(crate) use tcp::flag_letters as tcp_flags;
 
 /// Output flags, named after tcpdump's own and counted the same way (`-nn` is `numeric: 2`).
 #[derive(Clone, Debug, Default)]

@@ -21,6 +21,19 @@ const FLAG_NAMES: [(u8, u8); 8] = [
     (0x80, b'W'),
 ];
 
+/// tcpdump's flag letters (`S.`, `FP.`), `none` for no flags.
+pub(crate) fn flag_letters(out: &mut Vec<u8>, flags: u8) {
+    if flags == 0 {
+        out.extend_from_slice(b"none");
+        return;
+    }
+    for (bit, ch) in FLAG_NAMES {
+        if flags & bit != 0 {
+            out.push(ch);
+        }
+    }
+}
+
 /// What tcp_print needs from the IP layer: header offset and version.
 #[derive(Clone, Copy)]
 pub(crate) struct IpRef {
@@ -120,15 +133,7 @@ pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented:
     }
     let flags = c.u8(tp + 13)?;
     c.s("Flags [");
-    if flags == 0 {
-        c.s("none");
-    } else {
-        for (bit, ch) in FLAG_NAMES {
-            if flags & bit != 0 {
-                c.b(ch);
-            }
-        }
-    }
+    flag_letters(c.out, flags);
     c.b(b']');
     let (mut thseq, mut thack, mut rev) = (0, 0, false);
     if !c.opts.absolute_seq && flags & TH_ACK != 0 {
