@@ -69,16 +69,19 @@ enum Mode {
     TracerText,
     TracerWrite,
     TracerMiss,
+    /// `--conn --http --json`: connection and HTTP records from the kernel, no packets.
+    TracerConn,
     TcpdumpText,
     TcpdumpWrite,
     TcpdumpMiss,
 }
 
-const MODES: [Mode; 7] = [
+const MODES: [Mode; 8] = [
     Mode::Untraced,
     Mode::TracerText,
     Mode::TracerWrite,
     Mode::TracerMiss,
+    Mode::TracerConn,
     Mode::TcpdumpText,
     Mode::TcpdumpWrite,
     Mode::TcpdumpMiss,
@@ -91,6 +94,7 @@ impl Mode {
             Mode::TracerText => "tracer -nn (text to /dev/null)",
             Mode::TracerWrite => "tracer -w file",
             Mode::TracerMiss => "tracer, filter matches nothing",
+            Mode::TracerConn => "tracer --conn --http --json (records only)",
             Mode::TcpdumpText => "tcpdump -nn (text to /dev/null)",
             Mode::TcpdumpWrite => "tcpdump -w file",
             Mode::TcpdumpMiss => "tcpdump, filter matches nothing",
@@ -100,7 +104,7 @@ impl Mode {
     fn is_tracer(self) -> bool {
         matches!(
             self,
-            Mode::TracerText | Mode::TracerWrite | Mode::TracerMiss
+            Mode::TracerText | Mode::TracerWrite | Mode::TracerMiss | Mode::TracerConn
         )
     }
 }
@@ -122,6 +126,8 @@ struct Run {
     rss_end_kib: u64,
     /// tracer's `records submitted` kernel counter (the filter-miss proof).
     submitted: Option<u64>,
+    /// `--conn`: connection and HTTP records sent by the kernel.
+    conn_records: Option<u64>,
     /// tracer's kernel programs: average run time per packet (`kernel.bpf_stats_enabled`).
     kernel_ns_per_packet: Option<f64>,
     /// CPU time of the capturing process per packet captured.
@@ -346,6 +352,15 @@ fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
         if mode == Mode::TracerMiss {
             let submitted: u64 = runs.iter().filter_map(|r| r.submitted).sum();
             note = format!(" ({submitted} records reserved)");
+        }
+        if mode == Mode::TracerConn {
+            let records = median(
+                runs.iter()
+                    .filter_map(|r| r.conn_records)
+                    .map(|n| n as f64)
+                    .collect(),
+            );
+            note = format!(" ({records:.0} records per run)");
         }
         if runs.iter().any(|r| r.wrk_errors) {
             note.push_str(" (wrk reported errors)");
@@ -717,6 +732,9 @@ impl Setup {
             _ => (self.server().cmd("tcpdump"), "tcpdump"),
         };
         cmd.args(["-i", self.iface, "-nn"]);
+        if mode == Mode::TracerConn {
+            cmd.args(["--conn", "--http", "--json"]);
+        }
         if write {
             cmd.arg("-w").arg(file);
         }
@@ -769,13 +787,16 @@ impl Setup {
             let captured =
                 summary_count(&err, "captured").with_context(|| format!("no summary: {err}"))?;
             run.captured_per_s = captured as f64 / load_s;
-            run.lost = summary_count(&err, "dropped by kernel").unwrap_or(0);
+            // With --conn: packets whose update was lost, and records lost.
+            run.lost = summary_count(&err, "dropped by kernel").unwrap_or(0)
+                + summary_count(&err, "records lost").unwrap_or(0);
             run.cpu_percent = (after.0 - before.0) / load_s * 100.0;
             if captured > 0 {
                 run.user_ns_per_packet = (after.0 - before.0) * 1e9 / captured as f64;
             }
             run.peak_rss_kib = peak.max(after.1);
             run.submitted = kernel_counter(&err, "records submitted");
+            run.conn_records = kernel_counter(&err, "records sent");
         }
         let _ = fs::remove_file(&file);
         Ok(run)
@@ -929,11 +950,14 @@ fn summary_count(stderr: &str, text: &str) -> Option<u64> {
 
 /// A counter of tracer's `--kernel-stats` line (`kernel: 5 packets seen, ...`).
 fn kernel_counter(stderr: &str, name: &str) -> Option<u64> {
-    let line = stderr.lines().find_map(|l| l.strip_prefix("kernel: "))?;
-    line.split(", ").find_map(|part| {
-        let (n, rest) = part.split_once(' ')?;
-        (rest == name).then(|| n.parse().ok()).flatten()
-    })
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("kernel: "))
+        .flat_map(|line| line.split(", "))
+        .find_map(|part| {
+            let (n, rest) = part.split_once(' ')?;
+            (rest == name).then(|| n.parse().ok()).flatten()
+        })
 }
 
 /// Packets in a classic pcap file (either byte order, any timestamp precision).
@@ -967,13 +991,19 @@ fn count_pcap_packets(path: &Path) -> Result<u64> {
     }
 }
 
-/// Times `prog args` with stdout to `out`; returns seconds.
+/// Times `prog args -r file` with stdout to `out`; returns seconds.
 fn timed(prog: &Path, args: &[&str], file: &Path, out: &Path) -> Result<f64> {
+    timed_with(prog, args, &[], file, out)
+}
+
+/// Times `prog args -r file after` with stdout to `out`; returns seconds.
+fn timed_with(prog: &Path, args: &[&str], after: &[&str], file: &Path, out: &Path) -> Result<f64> {
     let start = Instant::now();
     let status = Command::new(prog)
         .args(args)
         .arg("-r")
         .arg(file)
+        .args(after)
         .stdout(File::create(out)?)
         .stderr(Stdio::null())
         .status()
@@ -1028,6 +1058,74 @@ fn offline_table(tracer: &Path, pcap: &Path, scratch: &Scratch, rounds: u32) -> 
             } else {
                 "NO".to_string()
             }
+        ));
+    }
+    s.push('\n');
+    s.push_str(&offline_conn_table(tracer, pcap, scratch, rounds)?);
+    Ok(s)
+}
+
+/// Connection analytics from the same file: `tracer -r --conn --http --json` against the
+/// tool one would use otherwise, tshark's conversation table (when tshark is installed).
+fn offline_conn_table(
+    tracer: &Path,
+    pcap: &Path,
+    scratch: &Scratch,
+    rounds: u32,
+) -> Result<String> {
+    let packets = count_pcap_packets(pcap)?;
+    let devnull = Path::new("/dev/null");
+    let ours = scratch.join("conn.json");
+    timed(tracer, &["--conn", "--http", "--json"], pcap, &ours)?;
+    let text = fs::read_to_string(&ours)?;
+    let conns = text
+        .lines()
+        .filter(|l| l.contains("\"type\":\"conn\""))
+        .count();
+    let exchanges = text
+        .lines()
+        .filter(|l| l.contains("\"type\":\"http\""))
+        .count();
+    let _ = fs::remove_file(&ours);
+    let tshark = Path::new("tshark");
+    let have_tshark = Command::new("tshark")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let (mut t, mut d) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        check_stop()?;
+        t.push(timed(
+            tracer,
+            &["--conn", "--http", "--json"],
+            pcap,
+            devnull,
+        )?);
+        if have_tshark {
+            d.push(timed_with(
+                tshark,
+                &["-n"],
+                &["-q", "-z", "conv,tcp"],
+                pcap,
+                devnull,
+            )?);
+        }
+    }
+    let t = median(t);
+    eprintln!("bench: offline --conn --http: tracer {t:.3} s");
+    let mut s = format!(
+        "Connection analytics from the same file ({conns} connections, {exchanges} HTTP exchanges),          {rounds} reads each, medians:\n\n\
+         | command | time | packets/s |\n|---|---:|---:|\n\
+         | `tracer -r F --conn --http --json` | {t:.3} s | {:.0} |\n",
+        packets as f64 / t
+    );
+    if have_tshark {
+        let d = median(d);
+        s.push_str(&format!(
+            "| `tshark -n -r F -q -z conv,tcp` (conversation table only) | {d:.3} s | {:.0} |\n",
+            packets as f64 / d
         ));
     }
     s.push('\n');

@@ -70,6 +70,72 @@ fn run(cmd: &mut Command) {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Three namespaces in a line, the middle one routing: `client` 10.78.0.1 on `c-r`,
+/// `router` 10.78.0.2 on `r-c` and 10.78.1.1 on `r-s`, `server` 10.78.1.2 on `s-r`. Offloads
+/// off as in [`VethPair`].
+pub struct Routed {
+    pub client: NetNs,
+    pub router: NetNs,
+    pub server: NetNs,
+}
+
+impl Routed {
+    pub fn new(tag: &str) -> Routed {
+        let client = NetNs::new(&format!("{tag}c"));
+        let router = NetNs::new(&format!("{tag}r"));
+        let server = NetNs::new(&format!("{tag}s"));
+        client.ip(&[
+            "link",
+            "add",
+            "c-r",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "r-c",
+            "netns",
+            &router.name,
+        ]);
+        server.ip(&[
+            "link",
+            "add",
+            "s-r",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "r-s",
+            "netns",
+            &router.name,
+        ]);
+        for (ns, dev, addr) in [
+            (&client, "c-r", "10.78.0.1/24"),
+            (&router, "r-c", "10.78.0.2/24"),
+            (&router, "r-s", "10.78.1.1/24"),
+            (&server, "s-r", "10.78.1.2/24"),
+        ] {
+            ns.ip(&["addr", "add", addr, "dev", dev]);
+            ns.ip(&["link", "set", dev, "up"]);
+            let _ = ns
+                .cmd("ethtool")
+                .args([
+                    "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        client.ip(&["route", "add", "default", "via", "10.78.0.2"]);
+        server.ip(&["route", "add", "default", "via", "10.78.1.1"]);
+        router.sh("sysctl -qw net.ipv4.ip_forward=1");
+        Routed {
+            client,
+            router,
+            server,
+        }
+    }
+}
+
 /// A network namespace with `lo` up, deleted (with everything in it) on drop.
 pub struct NetNs {
     pub name: String,

@@ -1,0 +1,231 @@
+//! Privileged end-to-end tests of connection analytics in the kernel (`--conn`, `--http`):
+//! what the flow table does when it is full, on two interfaces, beside `-w`, and `--json`
+//! packets. The comparison with tshark's analysis is in `e2e_conn_oracle.rs`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+const SECS: fn(u64) -> Duration = Duration::from_secs;
+
+/// The JSON objects of a `--json` output, each line checked to be one object.
+fn objects(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn of_type<'a>(objs: &'a [Value], t: &str) -> Vec<&'a Value> {
+    objs.iter().filter(|o| o["type"] == t).collect()
+}
+
+/// A number in a line of the exit summary, e.g. `summary_number(err, "connections evicted")`.
+fn summary_number(err: &str, text: &str) -> u64 {
+    err.lines()
+        .find(|l| l.contains(text))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A counter of the `kernel:` lines of `--kernel-stats`.
+fn kernel_stat(err: &str, name: &str) -> Option<u64> {
+    err.lines()
+        .filter_map(|l| l.strip_prefix("kernel: "))
+        .flat_map(|l| l.split(", "))
+        .find_map(|part| {
+            let (n, rest) = part.split_once(' ')?;
+            (rest == name).then(|| n.parse().ok()).flatten()
+        })
+}
+
+/// Lets the records of the connections just closed come out: the kernel sends them the
+/// linger time (2 s) after each close. (Proc gives stdout only at exit, so there is no line to
+/// wait for; the margin covers the timer.)
+fn wait_linger() {
+    std::thread::sleep(Duration::from_millis(2600));
+}
+
+#[test]
+fn a_full_flow_table_evicts_and_counts_every_connection() {
+    let Some(_serial) = privileged(&["nginx", "python3", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("cfull");
+    let _nginx = Nginx::start_in_memory(&net.b, &["10.77.0.2:80"], 80);
+    let tracer = start_tracer(
+        &net.b,
+        &[
+            "-i",
+            "veth-b",
+            "--conn",
+            "--json",
+            "--kernel-stats",
+            "--max-conns",
+            "16",
+            "port",
+            "80",
+        ],
+    );
+    // 64 connections open at once, each with one request, closed together.
+    net.a.sh("python3 - <<'EOF'\n\
+import socket\n\
+socks = []\n\
+for i in range(64):\n\
+    s = socket.create_connection(('10.77.0.2', 80), timeout=5)\n\
+    s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n\
+    socks.append(s)\n\
+for s in socks:\n\
+    s.recv(4096)\n\
+for s in socks:\n\
+    s.close()\n\
+EOF");
+    wait_linger();
+    let (status, out, err) = tracer.interrupt(SECS(10));
+    assert!(status.success(), "tracer failed: {err}");
+    let objs = objects(&out);
+    let conns = of_type(&objs, "conn").len() as u64;
+    let evicted = summary_number(&err, "connections evicted");
+    let created = kernel_stat(&err, "connections created").expect("kernel stats");
+    assert!(
+        evicted > 0,
+        "64 connections in a table of 16 evicted none: {err}"
+    );
+    // Every entry the table held either gave a record or is counted as evicted.
+    assert_eq!(conns + evicted, created, "{err}\n{out}");
+    assert_eq!(summary_number(&err, "records lost"), 0, "{err}");
+}
+
+#[test]
+fn a_connection_seen_on_two_interfaces_counts_once_on_each() {
+    let Some(_serial) = privileged(&["nginx", "curl", "ethtool"]) else {
+        return;
+    };
+    let net = Routed::new("c2if");
+    let _nginx = Nginx::start(&net.server, &["10.78.1.2:80"], 80);
+    for ifaces in [&["-i", "r-c", "-i", "r-s"][..], &["-i", "any"][..]] {
+        let mut args = ifaces.to_vec();
+        args.extend(["--conn", "--http", "--json", "port", "80"]);
+        let tracer = start_tracer(&net.router, &args);
+        net.client
+            .sh("curl -s -o /dev/null --max-time 5 http://10.78.1.2/index.html");
+        wait_linger();
+        let (status, out, err) = tracer.interrupt(SECS(10));
+        assert!(status.success(), "tracer failed: {err}");
+        let objs = objects(&out);
+        let conns = of_type(&objs, "conn");
+        assert_eq!(
+            conns.len(),
+            2,
+            "{ifaces:?}: one record per interface: {out}"
+        );
+        let mut names: Vec<&str> = conns.iter().map(|c| c["iface"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["r-c", "r-s"], "{out}");
+        // The same packets crossed both: every count agrees.
+        for k in [
+            "client",
+            "client_port",
+            "server",
+            "server_port",
+            "packets_c2s",
+            "packets_s2c",
+            "bytes_c2s",
+            "bytes_s2c",
+            "http_requests",
+            "close",
+        ] {
+            assert_eq!(conns[0][k], conns[1][k], "{k}: {out}");
+        }
+        assert_eq!(conns[0]["close"], "fin");
+        let http = of_type(&objs, "http");
+        assert_eq!(http.len(), 2, "{out}");
+        assert!(http
+            .iter()
+            .all(|h| h["status"] == 200 && h["uri"] == "/index.html"));
+    }
+}
+
+#[test]
+fn conn_records_beside_a_written_file_of_the_same_packets() {
+    let Some(_serial) = privileged(&["nginx", "curl", "tcpdump", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("cw");
+    let _nginx = Nginx::start(&net.b, &["10.77.0.2:80"], 80);
+    let dir = TempDir::new("connw");
+    let file = dir.join("conn.pcap");
+    let tracer = start_tracer(
+        &net.b,
+        &[
+            "-i",
+            "veth-b",
+            "--conn",
+            "--json",
+            "-w",
+            file.to_str().unwrap(),
+            "port",
+            "80",
+        ],
+    );
+    for _ in 0..3 {
+        net.a
+            .sh("curl -s -o /dev/null --max-time 5 http://10.77.0.2/big.html");
+    }
+    wait_linger();
+    let (status, out, err) = tracer.interrupt(SECS(10));
+    assert!(status.success(), "tracer failed: {err}");
+    let objs = objects(&out);
+    let conns = of_type(&objs, "conn");
+    assert_eq!(conns.len(), 3, "{out}");
+    let in_records: u64 = conns
+        .iter()
+        .map(|c| c["packets_c2s"].as_u64().unwrap() + c["packets_s2c"].as_u64().unwrap())
+        .sum();
+    // The file holds exactly the packets the records counted.
+    let dump = std::process::Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8_lossy(&dump.stdout).lines().count() as u64;
+    assert_eq!(lines, in_records, "{out}");
+    assert_eq!(summary_count(&err, "captured"), Some(in_records), "{err}");
+}
+
+#[test]
+fn json_prints_one_object_per_packet_tcpdump_prints() {
+    let Some(_serial) = privileged(&["nginx", "curl", "tcpdump", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("cj");
+    let _nginx = Nginx::start(&net.b, &["10.77.0.2:80"], 80);
+    let tracer = start_tracer(&net.b, &["-i", "veth-b", "--json", "port", "80"]);
+    let tcpdump = start_tcpdump(&net.b, &["-i", "veth-b", "-nn", "port", "80"]);
+    net.a
+        .sh("curl -s -o /dev/null --max-time 5 http://10.77.0.2/index.html");
+    let (dumps, ours) = stop_captures(vec![tcpdump], vec![tracer]);
+    let printed = packets(dumps[0].out.trim_end());
+    let objs = objects(&ours[0].out);
+    assert_eq!(objs.len(), printed.len(), "{}", ours[0].out);
+    for (o, p) in objs.iter().zip(&printed) {
+        assert_eq!(o["type"], "packet");
+        assert_eq!(o["iface"], "veth-b");
+        // tcpdump's "Flags [S.]" and the object's flags agree.
+        let flags = o["flags"].as_str().unwrap();
+        assert!(
+            p.text.contains(&format!("Flags [{flags}]")),
+            "{o} vs {}",
+            p.text
+        );
+        let len = o["len"].as_u64().unwrap();
+        assert!(
+            p.text.contains(&format!("length {len}")),
+            "{o} vs {}",
+            p.text
+        );
+    }
+}
