@@ -769,8 +769,4 @@ fn oracle_reads_tracer_json_and_reports_every_difference() {
         d.contains("missing in tracer's output") && d.contains("unexpected in tracer's output"),
         "{d}"
     );
-    assert!(
-        std::panic::catch_unwind(|| tshark::assert_same("x", &exp, &got, 2)).is_err(),
-        "assert_same panics on a difference"
-    );
 }
