@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod craft;
+pub mod tshark;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
