@@ -79,15 +79,12 @@ impl Segment {
 }
 
 /// Reads the segment of a TCP packet whose fields `f` were extracted from `pkt`: `None` for
-/// what tshark puts in no TCP stream (fragments, a header cut before the window field, an
-/// IPv4 header length below 20, IPv6 jumbograms).
+/// what tshark (without IP reassembly) puts in no TCP stream: non-first fragments, a header
+/// cut before the window field, an IPv4 header length below 20, IPv6 jumbograms. A first
+/// fragment has no payload length (tshark's "fragmented": counted, not analysed).
 #[inline(always)]
 pub fn read_segment<P: PacketBytes + ?Sized>(pkt: &P, f: &PacketFields) -> Option<Segment> {
-    if !f.has(bit::TCP)
-        || f.has(bit::FRAGMENT)
-        || f.has(bit::MORE_FRAGMENTS)
-        || !f.has(bit::PORTS_CAPTURED)
-    {
+    if !f.has(bit::TCP) || f.has(bit::FRAGMENT) || !f.has(bit::PORTS_CAPTURED) {
         return None;
     }
     let l3 = f.l3_offset as usize;
@@ -116,7 +113,7 @@ pub fn read_segment<P: PacketBytes + ?Sized>(pkt: &P, f: &PacketFields) -> Optio
     let hlen = ((off >> 4) as u32) * 4;
     let mut bits = 0;
     let mut seglen = 0;
-    if reported >= hlen {
+    if reported >= hlen && !f.has(bit::MORE_FRAGMENTS) {
         seglen = reported - hlen;
         bits |= seg::HAVE_SEGLEN;
     }
@@ -1401,7 +1398,11 @@ mod tests {
         mf[20] = 0x20; // MF
         let fields = extract_fields(&mf[..], mf.len() as u32);
         assert!(fields.has(bit::MORE_FRAGMENTS));
-        assert!(read_segment(&mf[..], &fields).is_none());
+        let s = read_segment(&mf[..], &fields).unwrap();
+        assert!(!s.has(seg::HAVE_SEGLEN) && s.has(seg::HLEN_OK));
+        let mut later = f.clone();
+        later[21] = 0x10; // offset 128
+        assert!(read_segment(&later[..], &extract_fields(&later[..], later.len() as u32)).is_none());
         // A data offset above the IP length: tshark's short segment (no payload length).
         let mut big = f.clone();
         big[46] = 0xf0;

@@ -49,8 +49,10 @@ pub struct RecordPrinter {
     json: bool,
     names: Names,
     clock: Clock,
-    /// Interface names by index (live capture).
+    /// Interface names by index: the captured ones (live), then any looked up on this
+    /// machine (a Linux cooked v2 file's index, named as tcpdump names it when reading).
     ifnames: Vec<(u32, String)>,
+    resolver: Arc<dyn Resolver>,
 }
 
 fn us(ns: u64) -> u64 {
@@ -70,17 +72,27 @@ impl RecordPrinter {
     ) -> RecordPrinter {
         RecordPrinter {
             json,
-            names: Names::new(opts.numeric, resolver),
+            names: Names::new(opts.numeric, resolver.clone()),
             clock: Clock::new(opts.timestamp),
             ifnames,
+            resolver,
         }
     }
 
-    fn ifname(&self, index: u32) -> Option<&str> {
-        self.ifnames
-            .iter()
-            .find(|(i, _)| *i == index)
-            .map(|(_, n)| n.as_str())
+    /// The name of interface `index` (0: none known).
+    fn ifname(&mut self, index: u32) -> Option<&str> {
+        if index == 0 {
+            return None;
+        }
+        let at = match self.ifnames.iter().position(|(i, _)| *i == index) {
+            Some(at) => at,
+            None => {
+                let name = self.resolver.if_name(index)?;
+                self.ifnames.push((index, name));
+                self.ifnames.len() - 1
+            }
+        };
+        Some(self.ifnames[at].1.as_str())
     }
 
     /// Appends the line (newline included) of one record.
@@ -112,7 +124,7 @@ impl RecordPrinter {
         self.names.write_tcp_port(out, key.port[i]);
     }
 
-    fn iface_json(&self, out: &mut Vec<u8>, index: u32) {
+    fn iface_json(&mut self, out: &mut Vec<u8>, index: u32) {
         out.extend_from_slice(b",\"iface\":");
         match self.ifname(index) {
             Some(n) => json::string(out, n.as_bytes()),

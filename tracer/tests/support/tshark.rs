@@ -8,10 +8,13 @@
 //!
 //! ```text
 //! tshark -r F -n -o tcp.desegment_tcp_streams:FALSE -o tcp.analyze_sequence_numbers:TRUE
-//!        -T fields -E separator=/t -E occurrence=a -E aggregator=/s [-d tcp.port==P,http ...]
+//!        -o ip.defragment:FALSE -o ipv6.defragment:FALSE -T fields -E separator=/t -E occurrence=a -E aggregator=/s [-d tcp.port==P,http ...]
 //!        -e FIELD ... (see FIELDS)
 //! ```
 //!
+//! No IP reassembly: the tracker sees packets as the kernel hooks do, one at a time (tshark
+//! would otherwise put a reassembled segment in the last fragment's frame). A first
+//! fragment then counts in its stream without a payload length, as tshark shows it.
 //! `-d tcp.port==P,http` for each HTTP port the caller names that is not already one of
 //! tshark's HTTP ports. `-E aggregator=/s` (a space between the occurrences of one field)
 //! only makes the output unambiguous: a URI may hold a comma, the default aggregator, but
@@ -231,6 +234,10 @@ pub fn command(pcap: &Path, http_ports: &[u16]) -> Command {
         "tcp.desegment_tcp_streams:FALSE",
         "-o",
         "tcp.analyze_sequence_numbers:TRUE",
+        "-o",
+        "ip.defragment:FALSE",
+        "-o",
+        "ipv6.defragment:FALSE",
         "-T",
         "fields",
         "-E",
