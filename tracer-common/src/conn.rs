@@ -1402,7 +1402,9 @@ mod tests {
         assert!(!s.has(seg::HAVE_SEGLEN) && s.has(seg::HLEN_OK));
         let mut later = f.clone();
         later[21] = 0x10; // offset 128
-        assert!(read_segment(&later[..], &extract_fields(&later[..], later.len() as u32)).is_none());
+        assert!(
+            read_segment(&later[..], &extract_fields(&later[..], later.len() as u32)).is_none()
+        );
         // A data offset above the IP length: tshark's short segment (no payload length).
         let mut big = f.clone();
         big[46] = 0xf0;

@@ -299,7 +299,8 @@ pub mod counter {
     pub const SUBMITTED: u32 = 6;
     /// Records whose capture was cut to [`super::MAX_CAPTURE`] below the snaplen.
     pub const CUT_TO_MAX: u32 = 7;
-    /// Accepted packets counted into a connection.
+    /// Accepted packets counted into a connection, in wire segments (a GSO packet the kernel
+    /// splits after the hook counts as its segments).
     pub const TRACKED: u32 = 8;
     /// Accepted packets with no TCP segment to track (fragments, cut headers).
     pub const UNTRACKABLE: u32 = 9;

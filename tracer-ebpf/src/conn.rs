@@ -35,7 +35,7 @@ use tracer_common::{
     counter, kind, Config, ConnEntry, ConnRecord, HttpRecord, PacketFields, RECORD_VERSION,
 };
 
-use crate::{count, wakeup_flags, FrameBytes, CONFIG, RINGS, SCRATCH, TRACK_ARGS};
+use crate::{count, count_n, wakeup_flags, FrameBytes, CONFIG, RINGS, SCRATCH, TRACK_ARGS};
 
 /// Placeholder size: the loader sets the real one (`--max-conns`).
 const DEFAULT_ENTRIES: usize = 65536;
@@ -172,7 +172,8 @@ fn track(frame: &FrameBytes, fields: &PacketFields, ifindex: u32, segs: u32, now
         unsafe { bpf_timer_start(timer(entry), cfg.conn_idle_ns, 0) };
     }
     let u = st.update(now, side, &seg, segs);
-    count(counter::TRACKED);
+    // Wire segments, as the connection's packet counts take them.
+    count_n(counter::TRACKED, segs.max(1) as u64);
     if http_candidate(&seg, u) {
         match http_start(frame, &seg) {
             HttpStart::Request {

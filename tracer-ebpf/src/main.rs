@@ -66,9 +66,14 @@ const HEADER_LEN: usize = core::mem::size_of::<PacketRecordHeader>();
 
 #[inline(always)]
 pub(crate) fn count(idx: u32) {
+    count_n(idx, 1);
+}
+
+#[inline(always)]
+pub(crate) fn count_n(idx: u32, n: u64) {
     if let Some(c) = COUNTERS.get_ptr_mut(idx) {
         // SAFETY: per-CPU slot, only this CPU writes it while the program runs.
-        unsafe { *c += 1 };
+        unsafe { *c += n };
     }
 }
 

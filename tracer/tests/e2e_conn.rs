@@ -71,18 +71,18 @@ fn a_full_flow_table_evicts_and_counts_every_connection() {
         ],
     );
     // 64 connections open at once, each with one request, closed together.
-    net.a.sh("python3 - <<'EOF'\n\
-import socket\n\
-socks = []\n\
-for i in range(64):\n\
-    s = socket.create_connection(('10.77.0.2', 80), timeout=5)\n\
-    s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n\
-    socks.append(s)\n\
-for s in socks:\n\
-    s.recv(4096)\n\
-for s in socks:\n\
-    s.close()\n\
-EOF");
+    net.a.sh(r#"python3 - <<'EOF'
+import socket
+socks = []
+for i in range(64):
+    s = socket.create_connection(('10.77.0.2', 80), timeout=5)
+    s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+    socks.append(s)
+for s in socks:
+    s.recv(4096)
+for s in socks:
+    s.close()
+EOF"#);
     wait_linger();
     let (status, out, err) = tracer.interrupt(SECS(10));
     assert!(status.success(), "tracer failed: {err}");

@@ -342,7 +342,7 @@ impl Live {
         }
         for i in &opts.interfaces {
             if need_in {
-                let hook = self.attach_ingress(i)?;
+                let hook = self.attach_ingress(i, opts.analytics.is_some())?;
                 self.attachments.push(Attachment {
                     iface: i.name.clone(),
                     hook,
@@ -376,9 +376,13 @@ impl Live {
     /// Generic XDP (all `lo` has) is the last resort: before running the program it copies
     /// every cloned or nonlinear skb into a fresh page, and TCP transmits clones, which halved
     /// loopback throughput in the benchmark even with a filter that matched nothing.
-    fn attach_ingress(&mut self, i: &Interface) -> Result<String, LiveError> {
+    fn attach_ingress(&mut self, i: &Interface, analytics: bool) -> Result<String, LiveError> {
         let mut xdp_error = None;
-        if !i.is_loopback() && !merges_received_packets(&i.name) {
+        // Connection analytics time packets as the taps do: on receive, native XDP runs
+        // before the driver batches packets into the stack (NAPI's gro_normal list), up to
+        // hundreds of microseconds before libpcap stamps them; TCX ingress runs just after the
+        // taps. Handshake and HTTP times then agree with tcpdump's.
+        if !analytics && !i.is_loopback() && !merges_received_packets(&i.name) {
             let xdp: &mut Xdp = self.program("tracer_xdp")?;
             match xdp.attach_to_if_index(i.index, XdpMode::Driver) {
                 Ok(_) => return Ok("xdp (native)".to_string()),

@@ -996,6 +996,11 @@ fn pair<T, K: PartialEq>(
 /// None when `got` (tracer) equals `exp` (the oracle) by the contract's comparison, else a
 /// report of every differing field of every record and of what is missing on either side.
 pub fn diff(exp: &Records, got: &Records, tol_us: i64) -> Option<String> {
+    compare(exp, got, tol_us).1
+}
+
+/// [`diff`], with the number of differences (fields that differ, records missing or extra).
+pub fn compare(exp: &Records, got: &Records, tol_us: i64) -> (usize, Option<String>) {
     let mut report = String::new();
     let mut n = 0;
     let conn_key = |c: &Conn| {
@@ -1084,15 +1089,18 @@ pub fn diff(exp: &Records, got: &Records, tol_us: i64) -> Option<String> {
         }
     }
     if n == 0 {
-        return None;
+        return (0, None);
     }
-    Some(format!(
-        "{n} differences (tolerance {tol_us} us); expected {} connections and {} exchanges, tracer printed {} and {}:\n{report}",
-        exp.conns.len(),
-        exp.http.len(),
-        got.conns.len(),
-        got.http.len()
-    ))
+    (
+        n,
+        Some(format!(
+            "{n} differences (tolerance {tol_us} us); expected {} connections and {} exchanges, tracer printed {} and {}:\n{report}",
+            exp.conns.len(),
+            exp.http.len(),
+            got.conns.len(),
+            got.http.len()
+        )),
+    )
 }
 
 /// Panics with [`diff`]'s report (prefixed with `what`) unless the records agree.
