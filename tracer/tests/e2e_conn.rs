@@ -3,11 +3,13 @@
 //! packets. The comparison with tshark's analysis is in `e2e_conn_oracle.rs`.
 
 mod common;
+mod support;
 
 use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
+use support::craft;
 
 const SECS: fn(u64) -> Duration = Duration::from_secs;
 
@@ -228,4 +230,107 @@ fn json_prints_one_object_per_packet_tcpdump_prints() {
             p.text
         );
     }
+}
+
+/// Sends the frames of a file (one hex line each) out of an interface, as they are.
+const SEND_FRAMES: &str = r#"
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for line in open(sys.argv[2]):
+    s.send(bytes.fromhex(line.strip()))
+"#;
+
+#[test]
+fn malformed_packets_in_the_kernel_are_counted_never_fatal() {
+    let Some(_serial) = privileged(&["python3", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("cbad");
+    let tracer = start_tracer(
+        &net.b,
+        &[
+            "-i",
+            "veth-b",
+            "--conn",
+            "--http",
+            "--json",
+            "--kernel-stats",
+            "port",
+            "80",
+        ],
+    );
+    let (c, srv) = ([10, 77, 0, 1], [10, 77, 0, 2]);
+    let tcp = |flags: u8, payload: &[u8]| craft::tcp(40000, 80, 7, 1, flags, &[], payload);
+    let ip = |t: &[u8]| craft::ipv4(c, srv, 6, &[], t);
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    let good = ip(&tcp(0x18, b"GET /x HTTP/1.1\r\n\r\n"));
+    // TCP headers cut at every length (IP says more follows).
+    for cut in 20..40 {
+        frames.push(good[..cut].to_vec());
+    }
+    // Absurd IP total lengths, every data offset, fragments.
+    for total in [0u16, 10, 39, 65535] {
+        let mut p = good.clone();
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        frames.push(p);
+    }
+    for off in 0..16u8 {
+        let mut p = good.clone();
+        p[20 + 12] = off << 4;
+        frames.push(p);
+    }
+    for frag in [0x2000u16, 0x0010, 0x2010] {
+        let mut p = good.clone();
+        p[6..8].copy_from_slice(&frag.to_be_bytes());
+        frames.push(p);
+    }
+    // Not HTTP on port 80.
+    for payload in [
+        &b"\x00\x01binary"[..],
+        b"GET",
+        b"HTTP/1.1 xyz",
+        &[0xff; 1000],
+    ] {
+        frames.push(ip(&tcp(0x18, payload)));
+    }
+    let lines: String = frames
+        .iter()
+        .map(|f| {
+            let eth = craft::eth(0x0800, f);
+            let mut eth = eth;
+            eth[..6].copy_from_slice(&[0x02, 0x77, 0, 0, 0, 2]);
+            eth[6..12].copy_from_slice(&[0x02, 0x77, 0, 0, 0, 1]);
+            eth.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n"
+        })
+        .collect();
+    let dir = TempDir::new("cbad");
+    let file = dir.join("frames.hex");
+    std::fs::write(&file, lines).unwrap();
+    let script = dir.join("send.py");
+    std::fs::write(&script, SEND_FRAMES).unwrap();
+    net.a.sh(&format!(
+        "python3 {} veth-a {}",
+        script.display(),
+        file.display()
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, out, err) = tracer.interrupt(SECS(10));
+    assert!(status.success(), "tracer failed: {err}");
+    for o in objects(&out) {
+        assert!(o["type"] == "conn" || o["type"] == "http", "{o}");
+    }
+    // Each injected frame was looked at, counted in a connection or as untrackable.
+    let seen = kernel_stat(&err, "tcp").unwrap_or(0);
+    let tracked = kernel_stat(&err, "packets tracked").unwrap_or(0);
+    let untrackable = kernel_stat(&err, "untrackable").unwrap_or(0);
+    assert!(untrackable > 0, "{err}");
+    assert_eq!(
+        tracked + untrackable,
+        kernel_stat(&err, "matched").unwrap(),
+        "every matched packet is tracked or counted untrackable: {err}"
+    );
+    assert!(seen > 0, "{err}");
+    assert_eq!(summary_number(&err, "records lost"), 0, "{err}");
+    assert!(!err.contains("malformed records"), "{err}");
 }
