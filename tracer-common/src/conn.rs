@@ -138,56 +138,59 @@ fn be32<P: PacketBytes + ?Sized>(pkt: &P, off: usize) -> Option<u32> {
     Some((hi << 16) | lo)
 }
 
-/// A connection, direction-normalised: end 0 is the lower (address, port) pair. One
-/// connection per interface: a packet seen on two interfaces counts on each.
+/// A connection, direction-normalised (end 0 is the lower of the two (address, port) pairs,
+/// compared as words: any fixed order will do). One connection per interface: a packet seen
+/// on two interfaces counts on each.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnKey {
-    /// IPv4 addresses in the first four bytes.
-    pub addr: [[u8; 16]; 2],
+    /// Each end's address bytes as two native-endian words (IPv4 in the first four bytes).
+    pub addr: [[u64; 2]; 2],
     pub port: [u16; 2],
     pub ifindex: u32,
-    /// 4 or 6 (a whole word: three padding bytes would make LLVM call memset).
+    /// 4 or 6.
     pub family: u32,
+    pub _pad: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<ConnKey>() == 44);
+const _: () = assert!(core::mem::size_of::<ConnKey>() == 48);
+
+/// An address's bytes as two words, and back.
+#[inline(always)]
+fn words(a: &[u8; 16]) -> [u64; 2] {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(&a[..8]);
+    hi.copy_from_slice(&a[8..]);
+    [u64::from_ne_bytes(lo), u64::from_ne_bytes(hi)]
+}
 
 impl ConnKey {
     /// The key of a packet's connection and the end (0 or 1) that sent it.
     #[inline(always)]
     pub fn of(f: &PacketFields, ifindex: u32) -> (ConnKey, u8) {
-        // (saddr, sport) <= (daddr, dport), compared in place (no copies on the BPF stack).
-        let mut order = core::cmp::Ordering::Equal;
-        let mut i = 0;
-        while i < 16 {
-            if f.saddr[i] != f.daddr[i] {
-                order = f.saddr[i].cmp(&f.daddr[i]);
-                break;
-            }
-            i += 1;
-        }
-        if order == core::cmp::Ordering::Equal {
-            order = f.sport.cmp(&f.dport);
-        }
-        let side = if order == core::cmp::Ordering::Greater {
-            1
-        } else {
-            0
-        };
-        // Built in one go: zero-filling first makes LLVM call memset, which BPF lacks.
-        let (a, b, pa, pb) = if side == 0 {
-            (&f.saddr, &f.daddr, f.sport, f.dport)
-        } else {
-            (&f.daddr, &f.saddr, f.dport, f.sport)
-        };
-        let key = ConnKey {
-            addr: [*a, *b],
-            port: [pa, pb],
+        let (s, d) = (words(&f.saddr), words(&f.daddr));
+        let side = ((s[0], s[1], f.sport) > (d[0], d[1], f.dport)) as usize;
+        let mut key = ConnKey {
+            addr: [s, d],
+            port: [f.sport, f.dport],
             ifindex,
             family: f.ip_version as u32,
+            _pad: 0,
         };
+        if side == 1 {
+            key.addr = [d, s];
+            key.port = [f.dport, f.sport];
+        }
         (key, side as u8)
+    }
+
+    /// The address of end `i` as bytes.
+    pub fn addr_bytes(&self, i: usize) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.addr[i & 1][0].to_ne_bytes());
+        b[8..].copy_from_slice(&self.addr[i & 1][1].to_ne_bytes());
+        b
     }
 }
 
@@ -745,6 +748,8 @@ pub enum HttpStart {
 
 /// Words of [`Head`].
 const HEAD_WORDS: usize = 3;
+// http_start compares the words one by one.
+const _: () = assert!(HEAD_WORDS == 3);
 /// Payload bytes [`Head`] holds: the longest method and its space fit.
 const HEAD_BYTES: usize = HEAD_WORDS * 8;
 const _: () = assert!(METHOD_MAX < HEAD_BYTES);
@@ -838,7 +843,13 @@ pub fn http_start<P: PacketBytes + ?Sized>(pkt: &P, s: &Segment) -> HttpStart {
     let mut method = 0;
     let mut i = 0;
     while i < HTTP_METHOD_WORDS.len() {
-        if HTTP_METHOD_LENS[i] as usize == sp && HTTP_METHOD_WORDS[i] == words {
+        // Word by word: `==` on the arrays would be a memcmp call (a byte loop in BPF).
+        let m = &HTTP_METHOD_WORDS[i];
+        if HTTP_METHOD_LENS[i] as usize == sp
+            && m[0] == words[0]
+            && m[1] == words[1]
+            && m[2] == words[2]
+        {
             method = (i + 1) as u8;
             break;
         }

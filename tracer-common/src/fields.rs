@@ -94,8 +94,9 @@ pub mod bit {
     pub const MORE_FRAGMENTS: u16 = 1 << 9;
 }
 
-/// What the filter looks at, for one packet.
-#[repr(C)]
+/// What the filter looks at, for one packet. 8-byte aligned, so the addresses can be read
+/// as words (the connection key does).
+#[repr(C, align(8))]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct PacketFields {
     /// Source address: IPv4 in the first four bytes, network order.

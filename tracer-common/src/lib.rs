@@ -122,7 +122,6 @@ pub struct ConnRecord {
     /// When the record was written.
     pub timestamp_ns: u64,
     pub key: conn::ConnKey,
-    pub _pad: u32,
     pub state: conn::ConnState,
 }
 
@@ -149,7 +148,6 @@ pub struct HttpRecord {
     /// The response's status code; 0: no response seen.
     pub status: u16,
     pub _pad2: u16,
-    pub _pad3: u32,
     /// First packet of the request (0: none).
     pub request_ns: u64,
     /// First packet of the response (0: none).

@@ -272,7 +272,6 @@ fn emit_conn(key: &ConnKey, st: &ConnState, now: u64, cfg: &Config) {
         (*r).ifindex = key.ifindex;
         (*r).timestamp_ns = now;
         (*r).key = *key;
-        (*r)._pad = 0;
         (*r).state = *st;
     }
     slot.submit(wakeup_flags(ring, cfg.wakeup_bytes));
@@ -309,7 +308,6 @@ fn emit_http(
         (*r).client = client;
         // Volatile: merged zero stores would become a memset call.
         core::ptr::write_volatile(&mut (*r)._pad2, 0);
-        core::ptr::write_volatile(&mut (*r)._pad3, 0);
         (*r).status = status;
         (*r).response_ns = response_ns;
         match req {

@@ -388,12 +388,16 @@ const SLACK: usize = 16;
 #[inline(always)]
 fn mac_shift(ctx: &TcContext) -> bool {
     let skb = ctx.skb.skb;
-    let mut b = [0u8; 16];
+    // Not zeroed: the helper writes it (a zeroed array costs a memset call, a byte loop in
+    // BPF, on every packet).
+    let mut b = core::mem::MaybeUninit::<[u8; 16]>::uninit();
     // SAFETY: helper call into a 16-byte stack buffer.
     if unsafe { bpf_skb_load_bytes(skb as *const c_void, 0, b.as_mut_ptr() as *mut c_void, 14) } < 0
     {
         return false;
     }
+    // SAFETY: the helper succeeded: the first 14 bytes are written, and only they are read.
+    let b = unsafe { b.assume_init() };
     // SAFETY: reading a field of our own context.
     let proto = u16::from_be(unsafe { (*skb).protocol } as u16);
     let ethertype = u16::from_be_bytes([b[12], b[13]]);

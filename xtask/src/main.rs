@@ -243,14 +243,40 @@ fn build_ebpf(release: bool) -> Result<()> {
     }
     status(&mut cmd).context("building the kernel object")?;
     let profile = if release { "release" } else { "debug" };
-    eprintln!(
-        "xtask: kernel object at {}",
-        target_dir()
-            .join("bpfel-unknown-none")
-            .join(profile)
-            .join("tracer")
-            .display()
-    );
+    let object = target_dir()
+        .join("bpfel-unknown-none")
+        .join(profile)
+        .join("tracer");
+    check_no_builtin_calls(&object)?;
+    eprintln!("xtask: kernel object at {}", object.display());
+    Ok(())
+}
+
+/// The kernel object must not call memset/memcpy/memmove/memcmp/bcmp: BPF has them only as
+/// byte loops (compiler-builtins), which cost hundreds of instructions per call on the packet
+/// path. LLVM emits such calls for zero-filled arrays, unaligned whole-struct copies and `==`
+/// on arrays; the kernel code avoids those patterns.
+fn check_no_builtin_calls(object: &Path) -> Result<()> {
+    let objdump = Path::new(LLVM_PREFIX).join("bin/llvm-objdump");
+    let out = Command::new(&objdump)
+        .args(["-d", "-r"])
+        .arg(object)
+        .output()
+        .with_context(|| format!("cannot run {}", objdump.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let calls: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("R_BPF_64_32"))
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|sym| ["memset", "memcpy", "memmove", "memcmp", "bcmp"].contains(sym))
+        .collect();
+    if !calls.is_empty() {
+        bail!(
+            "the kernel object calls {} ({} times): byte loops in BPF; see check_no_builtin_calls",
+            calls.join(", "),
+            calls.len()
+        );
+    }
     Ok(())
 }
 

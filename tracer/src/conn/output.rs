@@ -114,7 +114,7 @@ impl RecordPrinter {
     }
 
     fn end(&mut self, out: &mut Vec<u8>, key: &ConnKey, i: usize) {
-        let a = key.addr[i];
+        let a = key.addr_bytes(i);
         if key.family == 4 {
             self.names.write_v4(out, [a[0], a[1], a[2], a[3]]);
         } else {
@@ -147,10 +147,10 @@ impl RecordPrinter {
             json::num(out, "duration_us", us(duration));
             json::num(out, "family", r.key.family as u64);
             out.extend_from_slice(b",\"client\":");
-            json::addr(out, r.key.family, &r.key.addr[c]);
+            json::addr(out, r.key.family, &r.key.addr_bytes(c));
             json::num(out, "client_port", r.key.port[c] as u64);
             out.extend_from_slice(b",\"server\":");
-            json::addr(out, r.key.family, &r.key.addr[s]);
+            json::addr(out, r.key.family, &r.key.addr_bytes(s));
             json::num(out, "server_port", r.key.port[s] as u64);
             json::num(out, "packets_c2s", fc.packets);
             json::num(out, "packets_s2c", fs.packets);
@@ -223,10 +223,10 @@ impl RecordPrinter {
             out.extend_from_slice(b"{\"type\":\"http\",\"ts\":");
             json::time(out, tb.ts(ts));
             out.extend_from_slice(b",\"client\":");
-            json::addr(out, r.key.family, &r.key.addr[c]);
+            json::addr(out, r.key.family, &r.key.addr_bytes(c));
             json::num(out, "client_port", r.key.port[c] as u64);
             out.extend_from_slice(b",\"server\":");
-            json::addr(out, r.key.family, &r.key.addr[s]);
+            json::addr(out, r.key.family, &r.key.addr_bytes(s));
             json::num(out, "server_port", r.key.port[s] as u64);
             out.extend_from_slice(b",\"method\":");
             match method {

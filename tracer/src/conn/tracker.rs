@@ -208,7 +208,6 @@ pub(crate) fn http_record(key: &ConnKey, client: u8, now: u64) -> HttpRecord {
         raw_len: 0,
         status: 0,
         _pad2: 0,
-        _pad3: 0,
         request_ns: 0,
         response_ns: 0,
         raw: [0; tracer_common::conn::HTTP_HEAD_MAX],
@@ -229,7 +228,6 @@ fn finish(
         ifindex: key.ifindex,
         timestamp_ns: now,
         key: *key,
-        _pad: 0,
         state: *st,
     }));
     if let Some(hs) = http {

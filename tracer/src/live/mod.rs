@@ -498,7 +498,6 @@ impl Live {
                 ifindex: key.ifindex,
                 timestamp_ns: now,
                 key,
-                _pad: 0,
                 state: e.state,
             }));
             let Ok(hs) = http.get(&key, 0) else {
