@@ -169,18 +169,31 @@ impl ConnKey {
     /// The key of a packet's connection and the end (0 or 1) that sent it.
     #[inline(always)]
     pub fn of(f: &PacketFields, ifindex: u32) -> (ConnKey, u8) {
-        let (s, d) = (words(&f.saddr), words(&f.daddr));
-        let side = ((s[0], s[1], f.sport) > (d[0], d[1], f.dport)) as usize;
+        ConnKey::of_ends(f.ip_version, &f.saddr, f.sport, &f.daddr, f.dport, ifindex)
+    }
+
+    /// The key of the connection between `(a, pa)` and `(b, pb)`, and the end that `a` is.
+    #[inline(always)]
+    pub fn of_ends(
+        family: u8,
+        a: &[u8; 16],
+        pa: u16,
+        b: &[u8; 16],
+        pb: u16,
+        ifindex: u32,
+    ) -> (ConnKey, u8) {
+        let (s, d) = (words(a), words(b));
+        let side = ((s[0], s[1], pa) > (d[0], d[1], pb)) as usize;
         let mut key = ConnKey {
             addr: [s, d],
-            port: [f.sport, f.dport],
+            port: [pa, pb],
             ifindex,
-            family: f.ip_version as u32,
+            family: family as u32,
             _pad: 0,
         };
         if side == 1 {
             key.addr = [d, s];
-            key.port = [f.dport, f.sport];
+            key.port = [pb, pa];
         }
         (key, side as u8)
     }

@@ -24,6 +24,10 @@ pub mod kind {
     pub const CONN: u16 = 2;
     /// An HTTP exchange: [`super::HttpRecord`].
     pub const HTTP: u16 = 3;
+    /// A TCP state change of a socket of tracer's network namespace: [`super::SockRecord`].
+    pub const STATE: u16 = 4;
+    /// A retransmitted skb of such a socket: [`super::SockRecord`].
+    pub const RETRANS: u16 = 5;
 }
 
 /// Version of the record layout; bumped on any incompatible change.
@@ -175,12 +179,110 @@ impl HttpRecord {
     }
 }
 
+/// Offsets of kernel struct members the socket programs read (from the kernel's BTF, by the
+/// loader: Rust has no CO-RE relocations), and what they report.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct SockOffsets {
+    /// In `struct sock`.
+    pub daddr: u16,
+    pub rcv_saddr: u16,
+    pub dport: u16,
+    /// `inet_sock.inet_sport` (network order; what the kernel's tracepoint reports: the port
+    /// number of `sock_common` is already released at CLOSE).
+    pub sport: u16,
+    pub family: u16,
+    pub state: u16,
+    pub net: u16,
+    pub v6_daddr: u16,
+    pub v6_rcv_saddr: u16,
+    pub protocol: u16,
+    /// In `struct net`: the namespace's inode number.
+    pub net_ns_inum: u16,
+    /// In `struct tcp_sock`.
+    pub srtt_us: u16,
+    pub total_retrans: u16,
+    pub bytes_acked: u16,
+    pub bytes_received: u16,
+    pub _pad: u16,
+    /// The inode number of tracer's network namespace: sockets of others are not reported.
+    pub netns: u32,
+    /// `sock_flag::*`.
+    pub flags: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<SockOffsets>() == 40);
+
+/// `SockOffsets::flags`.
+pub mod sock_flag {
+    /// Report state changes.
+    pub const STATES: u32 = 1;
+    /// Report retransmissions.
+    pub const RETRANS: u32 = 2;
+}
+
+/// `SockRecord::flags`.
+pub mod sock_rec {
+    /// `tgid`, `comm`, `cgroup` are known.
+    pub const OWNER: u32 = 1;
+    /// `prev_ns` is the time of the socket's previous state change.
+    pub const PREV: u32 = 2;
+    /// The kernel's counters (`srtt_us`, ...) were read: a change to CLOSE.
+    pub const COUNTERS: u32 = 4;
+}
+
+/// A socket's state change ([`kind::STATE`]) or retransmission ([`kind::RETRANS`]), from the
+/// kernel's socket tracepoints. Local is this host's end.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SockRecord {
+    pub kind: u16,
+    pub version: u16,
+    /// 0: sockets have no interface.
+    pub ifindex: u32,
+    pub timestamp_ns: u64,
+    /// IPv4 in the first four bytes.
+    pub local: [u8; 16],
+    pub remote: [u8; 16],
+    pub local_port: u16,
+    pub remote_port: u16,
+    /// 4 or 6.
+    pub family: u8,
+    /// The kernel's TCP_* state numbers (for a retransmission: the socket's state, twice).
+    pub oldstate: u8,
+    pub newstate: u8,
+    pub _pad: u8,
+    /// `sock_rec::*`.
+    pub flags: u32,
+    /// The owning process (`ss -p`'s pid).
+    pub tgid: u32,
+    /// Its cgroup (v2) id.
+    pub cgroup: u64,
+    pub comm: [u8; 16],
+    pub prev_ns: u64,
+    /// The kernel's socket cookie (`ss -e`'s `sk:` id).
+    pub cookie: u64,
+    /// At CLOSE: smoothed RTT in microseconds, retransmitted segments, bytes the peer
+    /// acknowledged, bytes received.
+    pub srtt_us: u32,
+    pub total_retrans: u32,
+    pub bytes_acked: u64,
+    pub bytes_received: u64,
+    /// A retransmission's error (0: sent).
+    pub err: i32,
+    pub _pad2: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<SockRecord>() == 136);
+
 /// A ring record of any kind.
 #[derive(Copy, Clone, Debug)]
 pub enum Record<'a> {
     Packet(PacketRecordHeader, &'a [u8]),
     Conn(ConnRecord),
     Http(HttpRecord),
+    /// A state change or a retransmission (see `kind`).
+    Sock(SockRecord),
 }
 
 impl RecordPrefix {
@@ -199,6 +301,7 @@ impl RecordPrefix {
             kind::PACKET => core::mem::size_of::<PacketRecordHeader>(),
             kind::CONN => core::mem::size_of::<ConnRecord>(),
             kind::HTTP => core::mem::size_of::<HttpRecord>(),
+            kind::STATE | kind::RETRANS => core::mem::size_of::<SockRecord>(),
             _ => return None,
         };
         (rec.len() >= min).then_some(p)
@@ -217,7 +320,10 @@ pub fn parse_record(rec: &[u8]) -> Option<Record<'_>> {
         kind::CONN => {
             Record::Conn(unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const ConnRecord) })
         }
-        _ => Record::Http(unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const HttpRecord) }),
+        kind::HTTP => {
+            Record::Http(unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const HttpRecord) })
+        }
+        _ => Record::Sock(unsafe { core::ptr::read_unaligned(rec.as_ptr() as *const SockRecord) }),
     })
 }
 
@@ -339,6 +445,7 @@ mod pod {
     unsafe impl aya::Pod for super::ConnEntry {}
     unsafe impl aya::Pod for super::conn::ConnKey {}
     unsafe impl aya::Pod for super::conn::HttpState {}
+    unsafe impl aya::Pod for super::SockOffsets {}
 }
 
 impl PacketRecordHeader {

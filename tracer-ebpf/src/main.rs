@@ -13,6 +13,7 @@
 #![allow(internal_features)]
 
 mod conn;
+mod sock;
 
 use core::ffi::c_void;
 
@@ -272,7 +273,7 @@ unsafe extern "C" fn filter_step(_index: u32, ctx: *mut c_void) -> i64 {
 }
 
 #[inline(always)]
-fn filter_accepts(fields: &PacketFields, filter_len: u32) -> bool {
+pub(crate) fn filter_accepts(fields: &PacketFields, filter_len: u32) -> bool {
     if filter_len == 0 {
         return true;
     }

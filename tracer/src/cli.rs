@@ -129,6 +129,27 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub conn_idle: u64,
 
+    /// Every TCP state change of this network namespace's sockets with the owning process,
+    /// from the kernel's tracepoints (like bcc's tcpstates); the expression's host and port
+    /// parts filter them (local is the source). No packet lines.
+    #[arg(long)]
+    pub states: bool,
+
+    /// One line per retransmitted skb of this namespace's sockets, from the kernel's
+    /// `tcp_retransmit_skb` tracepoint (like bcc's tcpretrans). No packet lines.
+    #[arg(long)]
+    pub retrans: bool,
+
+    /// Name the process that owns each packet's socket: a `Process (pid N, cmd C)` line after
+    /// the packet (as ptcpdump prints it); with --json, `pid`, `comm` and `cgroup` fields.
+    #[arg(long)]
+    pub process: bool,
+
+    /// Every SECS seconds, this namespace's TCP sockets per state (like `ss -s` and ss's
+    /// state table). No packet lines.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stats_interval: Option<u64>,
+
     /// List the interfaces tracer can capture on, and exit.
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
@@ -196,6 +217,16 @@ impl Args {
     /// Connection or HTTP records instead of packet lines.
     pub fn analytics(&self) -> bool {
         self.conn || self.http
+    }
+
+    /// Records of the host's sockets (state changes, retransmissions, socket counts).
+    pub fn socket_records(&self) -> bool {
+        self.states || self.retrans || self.stats_interval.is_some()
+    }
+
+    /// Whether packets are printed or written (not only records).
+    pub fn packets(&self) -> bool {
+        self.write.is_some() || !(self.analytics() || self.socket_records())
     }
 
     /// The filter expression as tcpdump sees it: the words joined by spaces.

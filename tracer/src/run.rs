@@ -25,7 +25,10 @@ use crate::{
     print::{ParallelPrinter, Printer},
 };
 use crate::{
-    conn::{Event, RecordPrinter, TimeBase, Tracker, TrackerOptions, CLOSE_LINGER_NS},
+    conn::{
+        sockets::Owner, Event, RecordPrinter, RecordSelect, Sockets, TimeBase, Tracker,
+        TrackerOptions, CLOSE_LINGER_NS,
+    },
     live::{AnalyticsOptions, Counters, TableDump},
     packet::Timestamp,
 };
@@ -55,11 +58,15 @@ enum Output {
     Silent,
 }
 
-/// `--conn`/`--http`: connection and HTTP records, and for `-r` the tracker that makes them.
+/// Records instead of (or beside) packets: connections and HTTP exchanges (`--conn`,
+/// `--http`; for `-r` with the tracker that makes them), the host's sockets (`--states`,
+/// `--retrans`, `--stats-interval`), and what tracer knows of those sockets (also for
+/// `--process`).
 struct Records {
     printer: RecordPrinter,
     /// `-r`: the packets go through this; live, the kernel tracks them.
     tracker: Option<Tracker>,
+    sockets: Sockets,
     events: Vec<Event>,
     /// Records printed.
     printed: u64,
@@ -83,6 +90,8 @@ struct Sink {
     matched: u64,
     /// `-c`: packets, or records with `--conn`/`--http`.
     limit: Option<u64>,
+    /// `--process`: name each packet's process.
+    process: bool,
     /// Standard output was closed by its reader.
     closed: bool,
     /// `-s`: packets are cut to this many bytes (after a userspace filter saw them whole).
@@ -112,10 +121,11 @@ impl Sink {
             None => None,
         };
         let analytics = args.analytics();
-        let print = (writer.is_none() || args.print) && !analytics;
+        let records = analytics || args.socket_records() || args.process;
+        let print = (writer.is_none() || args.print) && args.packets();
         let stdout = io::stdout();
         let tty = stdout.is_terminal();
-        let flush_each_packet = args.line_buffered || (tty && (print || analytics));
+        let flush_each_packet = args.line_buffered || (tty && (print || records));
         // Batches delay output: not where lines must come as packets come (a terminal, -l,
         // or a capture streamed into stdin).
         let reads_whole_file = args.read.as_ref().is_some_and(|p| p.as_os_str() != "-");
@@ -123,7 +133,12 @@ impl Sink {
         let output = if !print {
             Output::Silent
         } else if args.json {
-            Output::Json(RecordPrinter::new(&opts, true, ifnames.clone()))
+            Output::Json(RecordPrinter::new(
+                &opts,
+                true,
+                RecordSelect::default(),
+                ifnames.clone(),
+            ))
         } else {
             match (reads_whole_file && !flush_each_packet)
                 .then(|| ParallelPrinter::new(&opts))
@@ -133,9 +148,16 @@ impl Sink {
                 None => Output::Text(Printer::new(opts.clone())),
             }
         };
-        let records = analytics.then(|| Records {
-            printer: RecordPrinter::new(&opts, args.json, ifnames),
-            tracker: args.read.is_some().then(|| {
+        let select = RecordSelect {
+            conns: args.conn,
+            http: args.http,
+            states: args.states,
+            retrans: args.retrans,
+        };
+        let records = records.then(|| Records {
+            printer: RecordPrinter::new(&opts, args.json, select, ifnames),
+            sockets: Sockets::new(),
+            tracker: (analytics && args.read.is_some()).then(|| {
                 Tracker::new(TrackerOptions {
                     idle_ns: args.conn_idle.saturating_mul(1_000_000_000),
                     linger_ns: CLOSE_LINGER_NS,
@@ -158,6 +180,7 @@ impl Sink {
             captured: 0,
             matched: 0,
             limit: args.count,
+            process: args.process,
             closed: false,
             // Files are printed whole (tcpdump ignores -s with -r); live records are cut
             // here only when the kernel kept more for a userspace filter.
@@ -254,11 +277,18 @@ impl Sink {
             Output::Text(p) => {
                 self.line.clear();
                 p.print(pkt, &mut self.line);
+                if let Some(owner) = self.process_of(pkt, fields) {
+                    RecordPrinter::process_line(&owner, &mut self.line);
+                }
                 self.write_line()?
             }
-            Output::Json(p) => {
+            Output::Json(_) => {
                 self.line.clear();
-                p.packet_json(pkt, ifindex, &mut self.line);
+                let owner = self.process_of(pkt, fields);
+                let want = self.process.then_some(owner.as_ref());
+                if let Output::Json(p) = &mut self.output {
+                    p.packet_json(pkt, ifindex, want, &mut self.line);
+                }
                 self.write_line()?
             }
         };
@@ -266,13 +296,30 @@ impl Sink {
             return Ok(flow);
         }
         self.captured += 1;
-        if self.records.is_none() && self.limit.is_some_and(|n| self.captured >= n) {
+        let counts_records = self.records.as_ref().is_some_and(|r| r.tracker.is_some())
+            || !matches!(
+                self.output,
+                Output::Text(_) | Output::Json(_) | Output::Parallel(_)
+            );
+        if !counts_records && self.limit.is_some_and(|n| self.captured >= n) {
             return Ok(ControlFlow::Break(()));
         }
         Ok(ControlFlow::Continue(()))
     }
 
-    /// Takes one connection or HTTP record.
+    /// `--process`: the owner of the packet's socket.
+    fn process_of(&mut self, pkt: &Packet, fields: Option<&PacketFields>) -> Option<Owner> {
+        if !self.process {
+            return None;
+        }
+        let f = match fields {
+            Some(f) => *f,
+            None => crate::filter::packet_fields(pkt),
+        };
+        self.records.as_mut()?.sockets.for_packet(&f).cloned()
+    }
+
+    /// Takes one record (connection, HTTP exchange, socket).
     fn event(&mut self, e: Event, tb: &TimeBase) -> Result<ControlFlow<()>> {
         match self.records.as_mut() {
             Some(r) => r.events.push(e),
@@ -296,7 +343,11 @@ impl Sink {
                 return Ok(ControlFlow::Break(()));
             }
             self.line.clear();
-            r.printer.event(e, tb, &mut self.line);
+            r.printer.event(e, tb, &mut self.line, &mut r.sockets);
+            if self.line.is_empty() {
+                // Taken in, not printed.
+                continue;
+            }
             r.printed += 1;
             if self.write_line()?.is_break() {
                 return Ok(ControlFlow::Break(()));
@@ -309,6 +360,21 @@ impl Sink {
             return Ok(ControlFlow::Break(()));
         }
         Ok(ControlFlow::Continue(()))
+    }
+
+    /// `--stats-interval`: the namespace's sockets per state, now.
+    fn sockets_summary(&mut self, ts: Timestamp) -> Result<ControlFlow<()>> {
+        let socks = crate::live::sockdiag::tcp_sockets().context("counting sockets")?;
+        let counts = crate::live::sockdiag::count_states(&socks);
+        let Some(r) = self.records.as_mut() else {
+            return Ok(ControlFlow::Continue(()));
+        };
+        self.line.clear();
+        r.printer.sockets_summary(ts, &counts, &mut self.line);
+        r.printed += 1;
+        let flow = self.write_line()?;
+        self.out.flush()?;
+        Ok(flow)
     }
 
     /// The end of a file: the connections still open and their unanswered requests.
@@ -370,6 +436,18 @@ fn plural(n: u64) -> &'static str {
 /// `tracer -r FILE`.
 pub fn offline(args: &Args) -> Result<()> {
     let path = args.read.as_ref().expect("offline needs -r");
+    for (on, flag) in [
+        (args.states, "--states"),
+        (args.retrans, "--retrans"),
+        (args.process, "--process"),
+        (args.stats_interval.is_some(), "--stats-interval"),
+    ] {
+        if on {
+            bail!(
+                "{flag} reports this host's sockets as they are: it needs a live capture, not -r"
+            );
+        }
+    }
     let filter = Filter::parse(&args.filter_text())?;
     let mut reader = PcapReader::open(path)?;
     let linktype = reader.linktype_number().unwrap_or(1);
@@ -479,13 +557,30 @@ struct LiveCapture {
     sink: Sink,
     filter_in_userspace: bool,
     analytics: bool,
+    /// `--stats-interval`.
+    stats_every: Option<Duration>,
+    /// Only socket records (no packet hooks).
+    sockets_only: bool,
 }
 
 impl LiveCapture {
     /// Parses the filter, loads and attaches, prints tcpdump's banner.
     fn start(args: &Args) -> Result<LiveCapture> {
         let filter = Filter::parse(&args.filter_text())?;
-        let (interfaces, cooked) = resolve_interfaces(args)?;
+        // Only socket records: no packet hooks, on no interface.
+        let sockets_only = !args.packets() && !args.analytics();
+        let (interfaces, cooked) = if sockets_only {
+            (Vec::new(), false)
+        } else {
+            resolve_interfaces(args)?
+        };
+        if sockets_only && filter.placement() == Placement::Userspace {
+            bail!(
+                "--states and --retrans decide the filter in the kernel, and this filter needs {} instructions, more than the kernel's {}: shorten the expression",
+                filter.program().len(),
+                tracer_common::filter::MAX_FILTER_INSNS
+            );
+        }
         let kernel_filter = filter.kernel_program().to_vec();
         let filter_in_userspace = filter.placement() == Placement::Userspace;
         let analytics = args.analytics();
@@ -514,7 +609,17 @@ impl LiveCapture {
                 .saturating_mul(1024),
             filter: kernel_filter,
             software_tx: decoder.software_tx_interfaces(),
-            packets: !analytics || args.write.is_some(),
+            packets: args.packets(),
+            sockets: {
+                let mut f = 0;
+                if args.states || args.conn || args.process {
+                    f |= tracer_common::sock_flag::STATES;
+                }
+                if args.retrans {
+                    f |= tracer_common::sock_flag::RETRANS;
+                }
+                f
+            },
             analytics: analytics.then(|| AnalyticsOptions {
                 http: args.http,
                 max_conns: args.max_conns,
@@ -531,8 +636,14 @@ impl LiveCapture {
             .iter()
             .map(|i| (i.index, i.name.clone()))
             .collect();
-        let sink = Sink::new(args, filter, filter_in_userspace, link, ifnames)?;
+        let mut sink = Sink::new(args, filter, filter_in_userspace, link, ifnames)?;
         let (live, rings) = Live::start(&opts)?;
+        if args.conn || args.process {
+            // Owners of the sockets that exist already (the kernel reports later ones).
+            if let Some(r) = sink.records.as_mut() {
+                r.sockets.scan();
+            }
+        }
 
         let names: Vec<&str> = if cooked {
             vec!["any"]
@@ -549,11 +660,15 @@ impl LiveCapture {
         } else {
             ("EN10MB", "Ethernet")
         };
-        eprintln!(
-            "{prefix}listening on {}, link-type {linkname} ({linkdesc}), snapshot length {} bytes",
-            names.join(", "),
-            args.snaplen()
-        );
+        if sockets_only {
+            eprintln!("tracer: listening on the TCP sockets of this network namespace");
+        } else {
+            eprintln!(
+                "{prefix}listening on {}, link-type {linkname} ({linkdesc}), snapshot length {} bytes",
+                names.join(", "),
+                args.snaplen()
+            );
+        }
         if analytics {
             eprintln!(
                 "tracer: tracking connections in the kernel{} (flow table of {} entries)",
@@ -573,6 +688,11 @@ impl LiveCapture {
                 .collect();
             eprintln!("tracer: kernel hooks: {}", hooks.join(", "));
         }
+        if args.verbose > 0 {
+            for n in &live.notes {
+                eprintln!("tracer: {n}");
+            }
+        }
         if args.verbose > 1 {
             for (name, insns, took) in &live.loaded {
                 eprintln!(
@@ -590,6 +710,8 @@ impl LiveCapture {
             sink,
             filter_in_userspace,
             analytics,
+            stats_every: args.stats_interval.map(Duration::from_secs),
+            sockets_only,
         })
     }
 
@@ -603,6 +725,11 @@ impl LiveCapture {
         let mut tick = tokio::time::interval(POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_clock = monotonic_ns();
+        let mut next_stats = self.stats_every.map(|d| std::time::Instant::now() + d);
+        if self.stats_every.is_some() {
+            // The first picture at once.
+            next_stats = Some(std::time::Instant::now());
+        }
         loop {
             let mut stop = false;
             let mut interrupted = false;
@@ -617,9 +744,18 @@ impl LiveCapture {
                 // Follow wall-clock steps (NTP, settimeofday) and offload changes.
                 self.decoder.clock.refresh();
                 self.decoder.refresh_offloads(&self.interfaces);
+                if let Some(r) = self.sink.records.as_mut() {
+                    r.sockets.expire(now);
+                }
                 last_clock = now;
             }
-            let flow = self.deliver(now, stop)?;
+            let mut flow = self.deliver(now, stop)?;
+            if let (Some(at), Some(every)) = (next_stats, self.stats_every) {
+                if std::time::Instant::now() >= at && flow.is_continue() {
+                    next_stats = Some(at + every);
+                    flow = self.sink.sockets_summary(self.decoder.clock.to_wall(now))?;
+                }
+            }
             if stop || flow.is_break() || self.sink.closed {
                 return Ok(interrupted);
             }
@@ -645,6 +781,7 @@ impl LiveCapture {
             }),
             Record::Conn(c) => take(sink.event(Event::Conn(c), &tb)),
             Record::Http(h) => take(sink.event(Event::Http(h), &tb)),
+            Record::Sock(s) => take(sink.event(Event::Sock(s), &tb)),
         });
         if let Err(e) = sink.flush() {
             failure.get_or_insert(e);
@@ -689,7 +826,16 @@ fn summary(
     dump: Option<&TableDump>,
 ) -> Result<()> {
     let sink = &cap.sink;
-    if cap.analytics {
+    if cap.sockets_only {
+        let printed = sink.records.as_ref().map_or(0, |r| r.printed);
+        writeln!(err, "{printed} record{} printed", plural(printed))?;
+        writeln!(
+            err,
+            "{} record{} lost",
+            counters.records_lost,
+            plural(counters.records_lost)
+        )?;
+    } else if cap.analytics {
         writeln!(
             err,
             "{} packet{} captured",

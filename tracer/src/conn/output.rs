@@ -16,10 +16,15 @@ use std::sync::Arc;
 use tracer_common::{
     conn::{close, http_method_name, read_segment, ConnKey, ConnState},
     fields::bit,
-    ConnRecord, HttpRecord,
+    kind, sock_rec, ConnRecord, HttpRecord, SockRecord,
 };
 
-use super::{json, Event};
+use super::{
+    json,
+    sockets::{Owner, SockEnd, Sockets},
+    Event,
+};
+use crate::live::sockdiag::{state_name, STATE_NAMES};
 use crate::{
     live::clock::WallClock,
     packet::{Packet, Timestamp},
@@ -44,8 +49,19 @@ impl TimeBase {
     }
 }
 
+/// Which records are printed (the others are only taken in: socket records feed the owners
+/// and counters of connection records).
+#[derive(Copy, Clone, Debug, Default)]
+pub struct RecordSelect {
+    pub conns: bool,
+    pub http: bool,
+    pub states: bool,
+    pub retrans: bool,
+}
+
 /// Formats records as lines.
 pub struct RecordPrinter {
+    select: RecordSelect,
     json: bool,
     names: Names,
     clock: Clock,
@@ -60,17 +76,24 @@ fn us(ns: u64) -> u64 {
 }
 
 impl RecordPrinter {
-    pub fn new(opts: &PrintOptions, json: bool, ifnames: Vec<(u32, String)>) -> RecordPrinter {
-        RecordPrinter::with_resolver(opts, json, ifnames, Arc::new(SystemResolver))
+    pub fn new(
+        opts: &PrintOptions,
+        json: bool,
+        select: RecordSelect,
+        ifnames: Vec<(u32, String)>,
+    ) -> RecordPrinter {
+        RecordPrinter::with_resolver(opts, json, select, ifnames, Arc::new(SystemResolver))
     }
 
     pub fn with_resolver(
         opts: &PrintOptions,
         json: bool,
+        select: RecordSelect,
         ifnames: Vec<(u32, String)>,
         resolver: Arc<dyn Resolver>,
     ) -> RecordPrinter {
         RecordPrinter {
+            select,
             json,
             names: Names::new(opts.numeric, resolver.clone()),
             clock: Clock::new(opts.timestamp),
@@ -95,12 +118,204 @@ impl RecordPrinter {
         Some(self.ifnames[at].1.as_str())
     }
 
-    /// Appends the line (newline included) of one record.
-    pub fn event(&mut self, e: &Event, tb: &TimeBase, out: &mut Vec<u8>) {
+    /// Appends the line (newline included) of one record, if it is one that is printed;
+    /// `sockets` knows the host's own sockets (and learns from socket records).
+    pub fn event(&mut self, e: &Event, tb: &TimeBase, out: &mut Vec<u8>, sockets: &mut Sockets) {
         match e {
-            Event::Conn(r) => self.conn(r, tb, out),
-            Event::Http(r) => self.http(r, tb, out),
+            Event::Conn(r) if self.select.conns => {
+                let end = sockets.for_conn(&r.key, r.state.server() as usize);
+                self.conn(r, tb, out, end)
+            }
+            Event::Http(r) if self.select.http => self.http(r, tb, out),
+            Event::Sock(r) => {
+                sockets.observe(r);
+                let wanted = if r.kind == kind::STATE {
+                    self.select.states
+                } else {
+                    self.select.retrans
+                };
+                if wanted {
+                    let owner = sockets.owner_of_record(r);
+                    self.sock(r, tb, out, owner.as_ref())
+                }
+            }
+            _ => {}
         }
+    }
+
+    /// A socket's `IP local.p > remote.q: ` (its own view: this host first).
+    fn sock_ends(&mut self, out: &mut Vec<u8>, r: &SockRecord) {
+        out.extend_from_slice(if r.family == 4 { b"IP " } else { b"IP6 " });
+        self.addr_port(out, r.family, &r.local, r.local_port);
+        out.extend_from_slice(b" > ");
+        self.addr_port(out, r.family, &r.remote, r.remote_port);
+        out.extend_from_slice(b": ");
+    }
+
+    fn addr_port(&mut self, out: &mut Vec<u8>, family: u8, a: &[u8; 16], port: u16) {
+        if family == 4 {
+            self.names.write_v4(out, [a[0], a[1], a[2], a[3]]);
+        } else {
+            self.names.write_v6(out, *a);
+        }
+        out.push(b'.');
+        self.names.write_tcp_port(out, port);
+    }
+
+    /// A state change (like bcc's tcpstates) or a retransmission (like tcpretrans).
+    fn sock(&mut self, r: &SockRecord, tb: &TimeBase, out: &mut Vec<u8>, who: Option<&Owner>) {
+        let owner = who.map(|o| (o.pid, o.comm.as_bytes()));
+        let cgroup = who.and_then(|o| o.cgroup.as_deref());
+        let in_old =
+            (r.flags & sock_rec::PREV != 0 && r.prev_ns != 0 && r.timestamp_ns >= r.prev_ns)
+                .then(|| r.timestamp_ns - r.prev_ns);
+        let counters = r.flags & sock_rec::COUNTERS != 0;
+        let state = r.kind == kind::STATE;
+        if self.json {
+            out.extend_from_slice(if state {
+                b"{\"type\":\"state\",\"ts\":"
+            } else {
+                b"{\"type\":\"retrans\",\"ts\":"
+            });
+            json::time(out, tb.ts(r.timestamp_ns));
+            json::num(out, "family", r.family as u64);
+            out.extend_from_slice(b",\"local\":");
+            json::addr(out, r.family as u32, &r.local);
+            json::num(out, "local_port", r.local_port as u64);
+            out.extend_from_slice(b",\"remote\":");
+            json::addr(out, r.family as u32, &r.remote);
+            json::num(out, "remote_port", r.remote_port as u64);
+            if state {
+                out.extend_from_slice(b",\"old\":");
+                json::string(out, state_name(r.oldstate).as_bytes());
+                out.extend_from_slice(b",\"new\":");
+                json::string(out, state_name(r.newstate).as_bytes());
+                out.extend_from_slice(b",\"ms_in_old\":");
+                match in_old {
+                    Some(ns) => {
+                        write::dec(out, ns / 1_000_000);
+                        out.push(b'.');
+                        write::dec_pad(out, ns / 1000 % 1000, 3);
+                    }
+                    None => out.extend_from_slice(b"null"),
+                }
+            } else {
+                out.extend_from_slice(b",\"state\":");
+                json::string(out, state_name(r.newstate).as_bytes());
+                out.extend_from_slice(b",\"err\":");
+                if r.err < 0 {
+                    out.push(b'-');
+                }
+                write::dec(out, r.err.unsigned_abs() as u64);
+            }
+            json::opt_num(out, "pid", owner.map(|(p, _)| p as u64));
+            out.extend_from_slice(b",\"comm\":");
+            match owner {
+                Some((_, c)) => json::string(out, c),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"cgroup\":");
+            match cgroup {
+                Some(c) => json::string(out, c.as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            if state {
+                json::num(out, "cookie", r.cookie);
+                if counters {
+                    json::num(out, "srtt_us", r.srtt_us as u64);
+                    json::num(out, "kernel_retrans", r.total_retrans as u64);
+                    json::num(out, "bytes_acked", r.bytes_acked);
+                    json::num(out, "bytes_received", r.bytes_received);
+                }
+            }
+            out.extend_from_slice(b"}\n");
+            return;
+        }
+        self.clock.print(out, tb.ts(r.timestamp_ns));
+        self.sock_ends(out, r);
+        if state {
+            out.extend_from_slice(b"state ");
+            out.extend_from_slice(state_name(r.oldstate).as_bytes());
+            out.extend_from_slice(b" -> ");
+            out.extend_from_slice(state_name(r.newstate).as_bytes());
+            if let Some(ns) = in_old {
+                out.extend_from_slice(b", ");
+                millis(out, ns);
+                out.extend_from_slice(b" ms in ");
+                out.extend_from_slice(state_name(r.oldstate).as_bytes());
+            }
+        } else {
+            out.extend_from_slice(b"retrans ");
+            out.extend_from_slice(state_name(r.newstate).as_bytes());
+            if r.err != 0 {
+                out.extend_from_slice(b", err ");
+                if r.err < 0 {
+                    out.push(b'-');
+                }
+                write::dec(out, r.err.unsigned_abs() as u64);
+            }
+        }
+        if let Some((pid, comm)) = owner {
+            out.extend_from_slice(b", pid ");
+            write::dec(out, pid as u64);
+            out.push(b' ');
+            out.extend_from_slice(comm);
+        }
+        if let Some(c) = cgroup {
+            out.extend_from_slice(b", cgroup ");
+            out.extend_from_slice(c.as_bytes());
+        }
+        if state && counters {
+            out.extend_from_slice(b", srtt ");
+            millis(out, r.srtt_us as u64 * 1000);
+            out.extend_from_slice(b" ms, kernel retrans ");
+            write::dec(out, r.total_retrans as u64);
+        }
+        out.push(b'\n');
+    }
+
+    /// The socket counts of the namespace (`--stats-interval`), like `ss -s`'s TCP line and
+    /// ss's state table.
+    pub fn sockets_summary(&mut self, ts: Timestamp, counts: &[u64; 13], out: &mut Vec<u8>) {
+        let total: u64 = counts[1..].iter().sum();
+        if self.json {
+            out.extend_from_slice(b"{\"type\":\"sockets\",\"ts\":");
+            json::time(out, ts);
+            json::num(out, "total", total);
+            out.extend_from_slice(b",\"states\":{");
+            for (i, name) in STATE_NAMES.iter().enumerate().skip(1) {
+                if i > 1 {
+                    out.push(b',');
+                }
+                json::key(out, name);
+                write::dec(out, counts[i]);
+            }
+            out.extend_from_slice(b"}}\n");
+            return;
+        }
+        self.clock.print(out, ts);
+        out.extend_from_slice(b"tcp sockets ");
+        write::dec(out, total);
+        for (i, name) in STATE_NAMES.iter().enumerate().skip(1) {
+            out.extend_from_slice(b", ");
+            out.extend_from_slice(name.as_bytes());
+            out.push(b' ');
+            write::dec(out, counts[i]);
+        }
+        out.push(b'\n');
+    }
+
+    /// ptcpdump's line for a packet's process (`--process`), after the packet's text.
+    pub fn process_line(owner: &Owner, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"    Process (pid ");
+        write::dec(out, owner.pid as u64);
+        out.extend_from_slice(b", cmd ");
+        out.extend_from_slice(owner.comm.as_bytes());
+        if let Some(c) = &owner.cgroup {
+            out.extend_from_slice(b", cgroup ");
+            out.extend_from_slice(c.as_bytes());
+        }
+        out.extend_from_slice(b")\n");
     }
 
     /// `IP a.p > b.q: ` with the client first.
@@ -132,7 +347,9 @@ impl RecordPrinter {
         }
     }
 
-    fn conn(&mut self, r: &ConnRecord, tb: &TimeBase, out: &mut Vec<u8>) {
+    fn conn(&mut self, r: &ConnRecord, tb: &TimeBase, out: &mut Vec<u8>, end: Option<&SockEnd>) {
+        let owner = end.and_then(|e| e.owner.as_ref());
+        let kc = end.and_then(|e| e.counters);
         let st: &ConnState = &r.state;
         let (c, s) = ((st.client & 1) as usize, (st.server() & 1) as usize);
         let (fc, fs) = (&st.flow[c], &st.flow[s]);
@@ -169,6 +386,22 @@ impl RecordPrinter {
             out.extend_from_slice(b",\"close\":");
             json::string(out, reason.as_bytes());
             self.iface_json(out, r.key.ifindex);
+            // The host's own socket of the connection, where there is one.
+            json::opt_num(out, "pid", owner.map(|o| o.pid as u64));
+            out.extend_from_slice(b",\"comm\":");
+            match owner {
+                Some(o) => json::string(out, o.comm.as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"cgroup\":");
+            match owner.and_then(|o| o.cgroup.as_deref()) {
+                Some(c) => json::string(out, c.as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            json::opt_num(out, "srtt_us", kc.map(|k| k.srtt_us as u64));
+            json::opt_num(out, "kernel_retrans", kc.map(|k| k.retrans as u64));
+            json::opt_num(out, "bytes_acked", kc.map(|k| k.bytes_acked));
+            json::opt_num(out, "bytes_received", kc.map(|k| k.bytes_received));
             out.extend_from_slice(b"}\n");
             return;
         }
@@ -203,6 +436,18 @@ impl RecordPrinter {
         if let Some(n) = self.ifname(r.key.ifindex) {
             out.extend_from_slice(b", iface ");
             out.extend_from_slice(n.as_bytes());
+        }
+        if let Some(o) = owner {
+            out.extend_from_slice(b", pid ");
+            write::dec(out, o.pid as u64);
+            out.push(b' ');
+            out.extend_from_slice(o.comm.as_bytes());
+        }
+        if let Some(k) = kc {
+            out.extend_from_slice(b", srtt ");
+            millis(out, k.srtt_us as u64 * 1000);
+            out.extend_from_slice(b" ms, kernel retrans ");
+            write::dec(out, k.retrans as u64);
         }
         out.push(b'\n');
     }
@@ -271,8 +516,14 @@ impl RecordPrinter {
     }
 
     /// One JSON object for a packet: its addresses, ports and TCP header fields (null where
-    /// the capture cut them off).
-    pub fn packet_json(&mut self, pkt: &Packet, ifindex: Option<u32>, out: &mut Vec<u8>) {
+    /// the capture cut them off), and with `--process` the owning process.
+    pub fn packet_json(
+        &mut self,
+        pkt: &Packet,
+        ifindex: Option<u32>,
+        owner: Option<Option<&Owner>>,
+        out: &mut Vec<u8>,
+    ) {
         let f = crate::filter::packet_fields(pkt);
         out.extend_from_slice(b"{\"type\":\"packet\",\"ts\":");
         json::time(out, pkt.ts);
@@ -323,6 +574,19 @@ impl RecordPrinter {
         );
         json::num(out, "wire_len", pkt.wire_len as u64);
         json::num(out, "caplen", pkt.data.len() as u64);
+        if let Some(owner) = owner {
+            json::opt_num(out, "pid", owner.map(|o| o.pid as u64));
+            out.extend_from_slice(b",\"comm\":");
+            match owner {
+                Some(o) => json::string(out, o.comm.as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"cgroup\":");
+            match owner.and_then(|o| o.cgroup.as_deref()) {
+                Some(c) => json::string(out, c.as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
         out.extend_from_slice(b"}\n");
     }
 }

@@ -6,6 +6,7 @@
 //! with the process, `kill -9` included. Only the legacy fallbacks (netlink XDP on kernels
 //! without XDP links, clsact on kernels without TCX) would outlive a crash.
 
+pub mod btf;
 pub mod clock;
 pub mod csum;
 pub mod ethtool;
@@ -13,6 +14,7 @@ pub mod gso;
 pub mod iface;
 pub mod record;
 pub mod rings;
+pub mod sockdiag;
 
 use std::io;
 
@@ -22,7 +24,7 @@ use aya::{
     },
     programs::{
         tc::{self, NlOptions, TcAttachOptions},
-        ProgramError, SchedClassifier, TcAttachType, Xdp, XdpMode,
+        BtfTracePoint, FExit, ProgramError, SchedClassifier, TcAttachType, Xdp, XdpMode,
     },
     Ebpf, EbpfError, EbpfLoader,
 };
@@ -32,7 +34,7 @@ use tracer_common::{
     conn::{state, ConnKey, HttpState, HTTP_PENDING},
     counter,
     filter::MAX_FILTER_INSNS,
-    kind, Config, ConnEntry, ConnRecord, FilterInsn, MAX_RINGS, RECORD_VERSION,
+    kind, Config, ConnEntry, ConnRecord, FilterInsn, SockOffsets, MAX_RINGS, RECORD_VERSION,
 };
 
 use crate::conn::Event;
@@ -80,6 +82,8 @@ pub struct LiveOptions {
     pub packets: bool,
     /// Connection tracking in the kernel (`--conn`, `--http`).
     pub analytics: Option<AnalyticsOptions>,
+    /// The host's own sockets (`tracer_common::sock_flag::*`; 0: not watched).
+    pub sockets: u32,
 }
 
 /// What the kernel's connection tracker does.
@@ -134,6 +138,9 @@ pub enum LiveError {
     /// Creating the ring readers failed.
     #[error("cannot read the ring buffers: {0}")]
     Rings(#[source] io::Error),
+    /// Watching the host's sockets needs the kernel's BTF and its socket tracepoints.
+    #[error("cannot watch the host's TCP sockets: {0}")]
+    Sockets(String),
 }
 
 /// How a program ended up attached to an interface.
@@ -202,6 +209,8 @@ pub struct Live {
     pub attachments: Vec<Attachment>,
     /// Programs loaded: name, instructions the verifier processed, time the load took.
     pub loaded: Vec<(&'static str, Option<u32>, std::time::Duration)>,
+    /// What could not be set up but was not needed (printed with -v).
+    pub notes: Vec<String>,
 }
 
 fn program_error(program: &'static str, e: ProgramError) -> LiveError {
@@ -210,7 +219,7 @@ fn program_error(program: &'static str, e: ProgramError) -> LiveError {
         verifier_log,
     } = &e
     {
-        if io_error.raw_os_error() == Some(libc::EPERM) {
+        if io_error.raw_os_error() == Some(libc::EPERM) && crate::live::not_root() {
             return LiveError::Permission;
         }
         return LiveError::Program {
@@ -222,6 +231,13 @@ fn program_error(program: &'static str, e: ProgramError) -> LiveError {
         program,
         detail: e.to_string(),
     }
+}
+
+/// Whether the process lacks root's capabilities (an EPERM is then about privileges, not
+/// about something the kernel refuses to everyone).
+pub(crate) fn not_root() -> bool {
+    // SAFETY: plain libc call.
+    unsafe { libc::geteuid() != 0 }
 }
 
 fn is_permission_error(e: &EbpfError) -> bool {
@@ -278,12 +294,85 @@ impl Live {
             ebpf,
             attachments: Vec::new(),
             loaded: Vec::new(),
+            notes: Vec::new(),
         };
         if opts.analytics.is_some() {
             live.load_trackers()?;
         }
+        if opts.sockets != 0 {
+            live.watch_sockets(opts)?;
+        }
         live.attach_all(opts)?;
         Ok((live, set))
+    }
+
+    /// Attaches the socket programs (BTF tracepoints need no tracefs): state changes,
+    /// retransmissions, and `accept()` for owners. Offsets into the kernel's structs come from
+    /// its BTF; sockets of other network namespaces are left out by the programs.
+    fn watch_sockets(&mut self, opts: &LiveOptions) -> Result<(), LiveError> {
+        let kbtf = btf::Btf::kernel().map_err(|e| LiveError::Sockets(e.to_string()))?;
+        let off = |st: &str, path: &str| -> Result<u16, LiveError> {
+            let o = kbtf
+                .offset(st, path)
+                .map_err(|e| LiveError::Sockets(e.to_string()))?;
+            u16::try_from(o).map_err(|_| LiveError::Sockets(format!("{st}.{path} at {o}")))
+        };
+        let netns = std::fs::metadata("/proc/self/ns/net")
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m) as u32)
+            .map_err(|e| LiveError::Sockets(format!("/proc/self/ns/net: {e}")))?;
+        let cfg = SockOffsets {
+            daddr: off("sock", "__sk_common.skc_daddr")?,
+            rcv_saddr: off("sock", "__sk_common.skc_rcv_saddr")?,
+            dport: off("sock", "__sk_common.skc_dport")?,
+            sport: off("inet_sock", "inet_sport")?,
+            family: off("sock", "__sk_common.skc_family")?,
+            state: off("sock", "__sk_common.skc_state")?,
+            net: off("sock", "__sk_common.skc_net")?,
+            v6_daddr: off("sock", "__sk_common.skc_v6_daddr")?,
+            v6_rcv_saddr: off("sock", "__sk_common.skc_v6_rcv_saddr")?,
+            protocol: off("sock", "sk_protocol")?,
+            net_ns_inum: off("net", "ns.inum")?,
+            srtt_us: off("tcp_sock", "srtt_us")?,
+            total_retrans: off("tcp_sock", "total_retrans")?,
+            bytes_acked: off("tcp_sock", "bytes_acked")?,
+            bytes_received: off("tcp_sock", "bytes_received")?,
+            _pad: 0,
+            netns,
+            flags: opts.sockets,
+        };
+        let mut m: Array<&mut MapData, SockOffsets> = typed_map(&mut self.ebpf, "SOCK_CFG")?;
+        m.set(0, cfg, 0).map_err(map_err("SOCK_CFG"))?;
+        let btf = aya::Btf::from_sys_fs().map_err(|e| LiveError::Sockets(e.to_string()))?;
+        for (name, point) in [
+            ("tracer_sock_state", "inet_sock_set_state"),
+            ("tracer_sock_retrans", "tcp_retransmit_skb"),
+        ] {
+            let t = std::time::Instant::now();
+            let p: &mut BtfTracePoint = self.program(name)?;
+            p.load(point, &btf).map_err(|e| program_error(name, e))?;
+            p.attach().map_err(|e| LiveError::Attach {
+                iface: point.to_string(),
+                hook: "tp_btf",
+                detail: e.to_string(),
+            })?;
+            let n = p.info().ok().and_then(|i| i.verified_instruction_count());
+            self.loaded.push((name, n, t.elapsed()));
+        }
+        // accept(): fexit needs BPF trampolines, which some kernels refuse (this one, in
+        // integrity lockdown, answers EPERM). Without it the owners of accepted sockets come
+        // from /proc (see conn::sockets).
+        let name = "tracer_sock_accept";
+        let p: &mut FExit = self.program(name)?;
+        let attached = p
+            .load("inet_csk_accept", &btf)
+            .map_err(|e| e.to_string())
+            .and_then(|()| p.attach().map(|_| ()).map_err(|e| e.to_string()));
+        if let Err(e) = attached {
+            self.notes.push(format!(
+                "accept() hook unavailable ({e}): owners of accepted sockets come from /proc"
+            ));
+        }
+        Ok(())
     }
 
     /// Loads the connection tracker programs and puts them where the packet programs
@@ -320,6 +409,10 @@ impl Live {
     }
 
     fn attach_all(&mut self, opts: &LiveOptions) -> Result<(), LiveError> {
+        if opts.interfaces.is_empty() {
+            // Only the host's sockets are watched.
+            return Ok(());
+        }
         let need_in = opts.direction.wants_in();
         // libpcap drops outgoing packets on loopback (each shows once, as incoming), so
         // loopback only ever gets the ingress hook.
