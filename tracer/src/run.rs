@@ -369,12 +369,16 @@ impl Sink {
         let Some(r) = self.records.as_mut() else {
             return Ok(ControlFlow::Continue(()));
         };
+        if self.limit.is_some_and(|n| r.printed >= n) {
+            return Ok(ControlFlow::Break(()));
+        }
         self.line.clear();
         r.printer.sockets_summary(ts, &counts, &mut self.line);
         r.printed += 1;
+        let reached = self.limit.is_some_and(|n| r.printed >= n);
         let flow = self.write_line()?;
         self.out.flush()?;
-        Ok(flow)
+        Ok(if reached { ControlFlow::Break(()) } else { flow })
     }
 
     /// The end of a file: the connections still open and their unanswered requests.
