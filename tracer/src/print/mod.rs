@@ -24,6 +24,7 @@
 //!   "shared secret not supplied with -M, can't check - ..." form).
 
 mod ctx;
+mod domain;
 mod ether;
 mod hexdump;
 mod http;
@@ -31,12 +32,17 @@ mod ip;
 mod ip6;
 pub mod names;
 mod parallel;
+mod resp;
+mod rtsp;
 pub mod seq;
 mod sll;
+mod ssh;
 mod tables;
 mod tcp;
 mod tcp_options;
 mod time;
+mod txtproto;
+mod util;
 pub(crate) mod write;
 
 use std::sync::Arc;

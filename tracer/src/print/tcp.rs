@@ -1,8 +1,8 @@
 //! TCP (tcpdump's print-tcp.c): ports, flags, relative sequence numbers, checksum,
-//! options, length, and the payload hand-off (HTTP and other text protocols, RST data).
+//! options, length, and the payload hand-off to the application printers by port.
 
 use super::ctx::{Ctx, Trunc, R};
-use super::{http, ip, ip6, tcp_options};
+use super::{domain, http, ip, ip6, resp, rtsp, ssh, tcp_options, txtproto};
 
 pub(crate) const TH_FIN: u8 = 0x01;
 pub(crate) const TH_SYN: u8 = 0x02;
@@ -214,7 +214,7 @@ pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented:
         rst_data(c, bp, length);
         return Ok(());
     }
-    http::dispatch(c, bp, length, sport, dport)
+    payload(c, bp, length, sport, dport)
 }
 
 /// `print_tcp_rst_data`: up to 30 bytes of RST payload, escaped.
@@ -238,4 +238,46 @@ fn rst_data(c: &mut Ctx, sp: usize, length: u32) {
         length -= 1;
     }
     c.b(b']');
+}
+
+/// The port switch at the end of tcp_print: the first port in tcpdump's order that either
+/// end uses picks the printer (so 22 <-> 80 is SSH). tcpdump 4.99.3 as Debian builds it has
+/// no SMB printer (`--enable-smb` is off), so 139 and 445 fall through to the ports after
+/// them. Ports tcpdump does not list (POP3, IMAP, SIP, ...) print only the TCP summary.
+fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()> {
+    let is = |p: u16| sport == p || dport == p;
+    if is(23) {
+        // telnet: not ported
+        Ok(())
+    } else if is(25) {
+        c.s(": ");
+        txtproto::smtp(c, bp, length)
+    } else if is(43) {
+        c.s(": ");
+        txtproto::whois(c, bp, length)
+    } else if is(179) || is(1723) {
+        // bgp, pptp: not ported
+        Ok(())
+    } else if is(6379) {
+        resp::print(c, bp, length)
+    } else if is(22) {
+        ssh::print(c, bp, length)
+    } else if is(10288) || is(6633) || is(6653) {
+        // beep, openflow: not ported
+        Ok(())
+    } else if is(21) {
+        c.s(": ");
+        txtproto::ftp(c, bp, length)
+    } else if is(80) || is(8080) {
+        c.s(": ");
+        http::print(c, bp, length)
+    } else if is(554) || is(8554) {
+        c.s(": ");
+        rtsp::print(c, bp, length)
+    } else if is(53) {
+        domain::print(c, bp, length)
+    } else {
+        // 639 msdp, 323 rpki-rtr, 646 ldp, 2049 nfs: not ported.
+        Ok(())
+    }
 }
