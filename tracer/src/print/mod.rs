@@ -23,6 +23,7 @@
 //! * `-AA` and `-M secret` have no option here (md5 options print tcpdump's
 //!   "shared secret not supplied with -M, can't check - ..." form).
 
+mod bgp;
 mod ctx;
 mod domain;
 mod ether;

@@ -2,7 +2,7 @@
 //! options, length, and the payload hand-off to the application printers by port.
 
 use super::ctx::{Ctx, Trunc, R};
-use super::{domain, http, ip, ip6, resp, rtsp, ssh, tcp_options, txtproto};
+use super::{bgp, domain, http, ip, ip6, resp, rtsp, ssh, tcp_options, txtproto};
 
 pub(crate) const TH_FIN: u8 = 0x01;
 pub(crate) const TH_SYN: u8 = 0x02;
@@ -255,8 +255,10 @@ fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()>
     } else if is(43) {
         c.s(": ");
         txtproto::whois(c, bp, length)
-    } else if is(179) || is(1723) {
-        // bgp, pptp: not ported
+    } else if is(179) {
+        bgp::print(c, bp, length)
+    } else if is(1723) {
+        // pptp: not ported
         Ok(())
     } else if is(6379) {
         resp::print(c, bp, length)

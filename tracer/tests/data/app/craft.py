@@ -191,7 +191,177 @@ def resp():
     return s
 
 
-SETS = {"dns": dns, "resp": resp}
+
+# ------------------------------------------------------------------ BGP
+def bgpmsg(t, body):
+    return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), t) + body
+
+
+def cap(code, data):
+    return bytes([code, len(data)]) + data
+
+
+def bopen(caps, asn=65001, hold=90, rid=b"\x0a\x4f\x00\x01", raw_opts=None):
+    opts = raw_opts if raw_opts is not None else bytes([2, len(caps)]) + caps
+    return bgpmsg(1, struct.pack("!BHH", 4, asn, hold) + rid + bytes([len(opts)]) + opts)
+
+
+def pattr(flags, t, data):
+    if flags & 0x10:
+        return bytes([flags, t]) + struct.pack("!H", len(data)) + data
+    return bytes([flags, t, len(data)]) + data
+
+
+def update(withdrawn=b"", attrs=b"", nlri=b""):
+    return bgpmsg(2, struct.pack("!H", len(withdrawn)) + withdrawn + struct.pack("!H", len(attrs)) + attrs + nlri)
+
+
+def mp_reach(afi, safi, nh, nlri, snpa=b"\x00"):
+    return pattr(0x90, 14, struct.pack("!HB", afi, safi) + bytes([len(nh)]) + nh + snpa + nlri)
+
+
+def mp_unreach(afi, safi, nlri):
+    return pattr(0x90, 15, struct.pack("!HB", afi, safi) + nlri)
+
+
+RD0 = struct.pack("!HHI", 0, 65001, 7)
+RD1 = struct.pack("!H", 1) + bytes([10, 1, 2, 3]) + struct.pack("!H", 9)
+RD2 = struct.pack("!HIH", 2, 4200000000, 5)
+RD9 = struct.pack("!H", 9) + bytes(6)
+
+
+def bgp():
+    s = Set()
+    caps = (cap(1, b"\x00\x01\x00\x01") + cap(1, b"\x00\x02\x00\x04") + cap(1, b"\x00\x19\x00\x41") + cap(1, b"\x00\x01") +
+            cap(2, b"") + cap(128, b"") + cap(8, b"\x00\x01\x04\x03\x00\x02\x80\x01") +
+            cap(64, b"\x80\x78\x00\x01\x01\x80\x00\x02\x01\x00") + cap(65, b"\xfa\x56\xea\x00") +
+            cap(69, b"\x00\x01\x01\x01\x00\x02\x01\x07") + cap(69, b"") + cap(69, b"\x00\x01\x01") +
+            cap(5, b"\x00\x01\x00\x01\x00\x02") + cap(99, b"\xaa\xbb\xcc"))
+    s.add(40000, 179, bopen(caps))
+    s.add(40000, 179, bopen(cap(64, b"\x80")))
+    s.add(40000, 179, bopen(cap(65, b"\x00\x01")))
+    s.add(40000, 179, bopen(cap(1, b"\x00\x01")))
+    s.add(40000, 179, bopen(b"", raw_opts=b"\x01\x02\xab\xcd" + bytes([2, 6]) + cap(2, b"") + cap(70, b"")))
+    s.add(40000, 179, bopen(b"", raw_opts=b"\x02\x09\x01\x00"))
+    s.add(40000, 179, bopen(b"", raw_opts=bytes([2, 4, 1, 9, 0, 1])))
+    s.add(40000, 179, bgpmsg(1, b"\x04\x00"))
+    s.add(179, 40000, bgpmsg(4, b""))
+    s.add(179, 40000, bgpmsg(5, b"\x00\x01\x00\x01"))
+    s.add(179, 40000, bgpmsg(5, b"\x00\x02\x00\x80\xde\xad"))
+    s.add(179, 40000, bgpmsg(5, b"\x00"))
+    s.add(179, 40000, bgpmsg(7, b"\x01\x02\x03"))
+    # Notifications.
+    for major, minor, data in [(1, 2, b"\x00\x10"), (2, 2, b""), (2, 99, b""), (3, 11, b""), (4, 0, b""), (5, 3, b""),
+                               (7, 4, b""), (9, 9, b""), (6, 1, b"\x00\x01\x01\x00\x00\x27\x10"), (6, 1, b"\x00\x01"),
+                               (6, 2, b"\x0bmaintenance"), (6, 2, b"\x00"), (6, 4, b"\x05hi\x01there"), (6, 2, b"\x40short"),
+                               (6, 2, b"\x00\xde\xad\xbe\xef"), (6, 3, b""), (6, 8, b"")]:
+        s.add(179, 40000, bgpmsg(3, bytes([major, minor]) + data))
+    s.add(179, 40000, bgpmsg(3, b"\x06"))
+    s.add(179, 40000, bgpmsg(3, b"\x06\x02\x10truncated shutdown message"), cut=19 + 2 + 8)
+    # Updates: withdrawn routes, attributes, NLRI.
+    base = (pattr(0x40, 1, b"\x00") + pattr(0x40, 2, b"\x02\x02\xfd\xe9\xfd\xea\x01\x02\x00\x01\x00\x02") +
+            pattr(0x40, 3, b"\x0a\x4f\x00\x01") + pattr(0x80, 4, b"\x00\x00\x00\x32") + pattr(0x40, 5, b"\x00\x00\x00\x64"))
+    s.add(40000, 179, update(withdrawn=b"\x18\xc6\x33\x64\x10\x0a\xc8\x00", attrs=base, nlri=b"\x18\xc0\x00\x02\x19\xcb\x00\x71\x80\x00\x1f\x0a\x01\x02\x02"))
+    s.add(40000, 179, update(withdrawn=b"\x00\x00\x00\x01\x18\xc6\x33\x64\x00\x00\x00\x02\x00"))
+    s.add(40000, 179, update(withdrawn=b"\x21\x01\x02\x03\x04\x05"))
+    s.add(40000, 179, update(withdrawn=b"\x18\x01"))
+    s.add(40000, 179, update())
+    s.add(40000, 179, update(attrs=base, nlri=b"\x00\x00\x00\x07\x18\xc0\x00\x02\x00\x00\x00\x08\x00"))
+    s.add(40000, 179, update(attrs=base, nlri=b"\x28\x01"))
+    s.add(40000, 179, update(attrs=base, nlri=b"\x18\x01\x02"))
+    attrs = [
+        pattr(0x40, 1, b"\x07"), pattr(0x40, 1, b"\x00\x00"), pattr(0x40, 2, b""), pattr(0x40, 2, b"\x02"),
+        pattr(0x40, 2, b"\x01\x02\xfd\xe9\xfd\xea\x03\x01\x00\x07\x04\x01\x00\x08"),
+        pattr(0x40, 2, b"\x02\x01\x00\x00\xfd\xe9\x01\x02\x00\x00\x00\x01\x00\x00\x00\x02"),
+        pattr(0x40, 2, b"\x02\x03\x00\x01"), pattr(0xc0, 17, b"\x02\x01\xfa\x56\xea\x00"), pattr(0xc0, 17, b"\x07\x01\x00\x00\x00\x01"),
+        pattr(0x40, 3, b"\x01\x02"), pattr(0x80, 4, b"\x01"), pattr(0x40, 6, b""), pattr(0x40, 6, b"\x01"),
+        pattr(0xc0, 7, b"\xfd\xe9\x0a\x00\x00\x01"), pattr(0xc0, 7, b"\x00\x00\xfd\xe9\x0a\x00\x00\x01"), pattr(0xc0, 7, b"\x01\x02\x03"),
+        pattr(0xc0, 18, b"\xfa\x56\xea\x00\x0a\x00\x00\x02"), pattr(0xc0, 18, b"\x01"),
+        pattr(0xc0, 8, b"\xff\xff\xff\x01\xff\xff\xff\x02\xff\xff\xff\x03\xfd\xe9\x00\x07\x00\x01\x00\x02"), pattr(0xc0, 8, b"\x01\x02"),
+        pattr(0x80, 9, b"\x0a\x00\x00\x09"), pattr(0x80, 9, b"\x0a"), pattr(0x80, 10, b"\x0a\x00\x00\x01\x0a\x00\x00\x02"), pattr(0x80, 10, b"\x0a\x00"),
+        pattr(0xc0, 16, b"".join([struct.pack("!H", t) + v for t, v in [
+            (0x0002, b"\xfd\xe9\x00\x00\x00\x64"), (0x0102, b"\x0a\x01\x02\x03\x00\x07"), (0x0202, b"\xfa\x56\xea\x00\x00\x05"),
+            (0x0003, b"\x00\x01\x00\x00\x00\x02"), (0x4004, b"\xfd\xe9\x4b\x3e\xbc\x20"), (0x0005, b"\x0a\x00\x00\x01\x00\x00"),
+            (0x0306, b"\x00\x00\x00\x00\x05\x01"), (0x8000, b"\x00\x00\x00\x01\x03\x00"), (0x800a, b"\x13\x05\x05\xdc\x00\x00"),
+            (0x0009, b"\xfd\xe9\x00\x00\x00\x00"), (0x030c, b"\x00\x00\x00\x00\x00\x08"), (0x010b, b"\x0a\x00\x00\x01\x00\x02"),
+            (0x000a, b"\x00\x01\x00\x00\x00\x02"), (0xf10a, b"\x0a\x00\x00\x01\x00\x02"), (0x0107, b"\x0a\x00\x00\x01\x00\x00"),
+            (0x4242, b"\x01\x02\x03\x04\x05\x06"), (0x8801, b"\x00\x00\x00\x00\x00\x00"),
+        ]])), pattr(0xc0, 16, b"\x00\x02\x00"),
+        pattr(0xc0, 22, b"\x01\x06\x00\x01\x01\x0a\x00\x00\x01"), pattr(0xc0, 22, b"\x00\x03\x00\x00\x00\x0a\x00\x00\x01\xe8\x00\x00\x01"),
+        pattr(0xc0, 22, b"\x00\x04\x00\x00\x00\x0a\x00\x00\x01\xe8\x00\x00\x01"), pattr(0xc0, 22, b"\x00\x02\x00\x00\x00\x0a\x00\x00\x01\x00\x00\x00\x05"),
+        pattr(0xc0, 22, b"\x00\x01\x00\x00\x00\x0a\x00\x00\x01\x00\x00\x00\x05"), pattr(0xc0, 22, b"\x00\x09\x00\x00\x00\xaa\xbb"),
+        pattr(0xc0, 22, b"\x00\x01"),
+        pattr(0x80, 26, b"\x01\x00\x0b\x00\x00\x00\x00\x00\x00\x01\x00"), pattr(0x80, 26, b"\x05\x00\x05\xab\xcd"), pattr(0x80, 26, b"\x01\x00\x02"),
+        pattr(0x80, 26, b"\x01\x00\x07\x00\x00\x00\x00"),
+        pattr(0xc0, 32, b"\x00\x00\xfd\xe9\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\xfd\xea\x00\x00\x00\x03\x00\x00\x00\x04"), pattr(0xc0, 32, b"\x01"),
+        pattr(0xc0, 128, b"\x00\x00\xfd\xe9" + pattr(0x40, 1, b"\x02") + pattr(0x50, 5, b"\x00\x00\x00\x05") + pattr(0xc0, 128, b"\x00\x00\x00\x01" + pattr(0x40, 6, b""))),
+        pattr(0xc0, 128, b"\x00\x00\xfd\xe9\x40"), pattr(0xc0, 128, b"\x00\x00\xfd\xe9\x40\x01\x05\x00"), pattr(0xc0, 128, b"\x00\x00"),
+        pattr(0xcf, 99, b"\x01\x02\x03\x04\x05"), pattr(0x50, 8, b"\x00\x01\x00\x02"), pattr(0x40, 255, b""),
+    ]
+    for a in attrs:
+        s.add(40000, 179, update(attrs=a))
+    nest = b"\x00\x00\x00\x09" + pattr(0x40, 6, b"")
+    for _ in range(12):
+        nest = b"\x00\x00\x00\x01" + pattr(0xd0, 128, nest)
+    s.add(40000, 179, update(attrs=pattr(0xd0, 128, nest)))
+    # Attribute framing errors.
+    s.add(40000, 179, bgpmsg(2, b"\x00\x00\x00\x01\x40"))
+    s.add(40000, 179, bgpmsg(2, b"\x00\x00\x00\x02\x50\x01"))
+    s.add(40000, 179, bgpmsg(2, b"\x00\x00\x00\x04\x40\x01\x05\x00"))
+    s.add(40000, 179, bgpmsg(2, b"\x00\x00\x00\x09\x40\x01\x01\x00"))
+    s.add(40000, 179, bgpmsg(2, b"\x00\x05\x18"))
+    # MP_REACH / MP_UNREACH for every family.
+    v4nh = b"\x0a\x4f\x00\x01"
+    v6nh = bytes.fromhex("20010db8000000000000000000000001")
+    lab = lambda label, bos=1: struct.pack("!I", (label << 4 | bos) << 8)[:3]
+    fams = [
+        (1, 1, v4nh, b"\x18\xc0\x00\x02\x00"), (1, 2, v4nh + v4nh, b"\x20\xe0\x00\x00\x01"),
+        (1, 1, v4nh, b"\x00\x00\x00\x01\x18\xc0\x00\x02\x00\x00\x00\x02\x10\x0a\x01"),
+        (1, 4, v4nh, bytes([24 + 24]) + lab(100) + b"\xc0\x00\x02" + bytes([24 + 20]) + lab(7, 0) + b"\x0a\x10\x20" + b"\x10\x00\x00\x01"),
+        (1, 128, bytes(8) + v4nh, bytes([24 + 64 + 24]) + lab(16) + RD0 + b"\xc0\x00\x02" + bytes([24 + 64 + 32]) + lab(17) + RD1 + b"\x0a\x00\x00\x01" + bytes([24 + 64 + 8]) + lab(18) + RD2 + b"\x0a" + bytes([24 + 64 + 8]) + lab(19) + RD9 + b"\x0b" + b"\x10"),
+        (1, 132, v4nh, b"\x00" + b"\x60\x00\x00\xfd\xe9\x00\x02\xfd\xe9\x00\x00\x00\x07" + b"\x50\x00\x00\xfd\xe9\x01\x02\x0a\x00\x00\x01\x00\x00"[:5 + 6] +
+         b"\x58\x00\x00\xfd\xe9\x02\x02\x00\x01\x00\x00\x00" + b"\x28\x00\x00\xfd\xe9\x00" + b"\x60\x00\x00\xfd\xe9\x42\x42\x01\x02\x03\x04\x05\x06" + b"\x10"),
+        (1, 5, v4nh, bytes([1, 12]) + RD0 + v4nh + bytes([2, 12]) + RD1 + b"\x00\x00\xfd\xe9" + bytes([3, 22]) + RD0 + b"\x20\x0a\x00\x00\x05\x20\xe0\x00\x00\x05" + v4nh +
+         bytes([5, 18]) + RD2 + b"\x20\x0a\x00\x00\x05\x00" + bytes([6, 22]) + RD0 + b"\x00\x00\xfd\xe9\x00\x20\xe0\x00\x00\x05" + bytes([7, 30]) + RD0 + b"\x00\x00\xfd\xe9\x80" + v6nh + b"\x00" + bytes([4, 3, 1, 2, 3]) + bytes([9, 0])),
+        (1, 66, v4nh, bytes([128]) + RD0 + b"\x0a\x00\x00\x01\xe8\x01\x01\x01" + bytes([127])),
+        (2, 1, v6nh + bytes.fromhex("fe800000000000000000000000000001"), b"\x40\x20\x01\x0d\xb8\x00\x01\x00\x00\x00\x00\x81"),
+        (2, 4, v6nh, bytes([24 + 48]) + lab(3) + b"\x20\x01\x0d\xb8\x00\x02" + b"\x05"),
+        (2, 128, bytes(8) + v6nh, bytes([24 + 64 + 32]) + lab(3) + RD0 + b"\x20\x01\x0d\xb8" + b"\x50"),
+        (3, 1, bytes.fromhex("470006010a000001"), b"\x28\x47\x00\x06\x01\x0a\x00\x00" + b"\x00\x00\x00\x00"),
+        (3, 128, bytes(8) + bytes.fromhex("470006010a000001"), bytes([24 + 64 + 16]) + lab(5) + RD1 + b"\x49\x00"),
+        (3, 128, bytes(8) + bytes.fromhex("35000020010db8000000000000000000000001"), b""),
+        (3, 129, b"\x01\x02", b""),
+        (196, 128, v4nh, struct.pack("!H", 12) + RD0 + v4nh + struct.pack("!H", 24) + RD0 + b"\x00\x01\x00\x02" + lab(800) + b"\x01\x00\x0c\xab\xcd" + b"\x07\x00\x08\x11" + struct.pack("!H", 20) + RD1 + b"\x00\x01\x00\x02" + lab(8) + b"\x01\x00\x20\xaa\xbb" + struct.pack("!H", 13)),
+        (25, 65, v4nh, struct.pack("!H", 19) + RD0 + b"\x00\x01\x00\x02" + lab(8) + b"\x09\x00\x10\xab"),
+        (1, 70, v4nh, b"\x01\x02\x03"), (2, 2, b"\x01", b""), (1, 128, b"\x01\x02", b""),
+    ]
+    for afi, safi, nh, nlri in fams:
+        s.add(40000, 179, update(attrs=mp_reach(afi, safi, nh, nlri)))
+        s.add(40000, 179, update(attrs=mp_unreach(afi, safi, nlri)))
+    s.add(40000, 179, update(attrs=mp_reach(1, 1, v4nh, b"\x08\x0a", snpa=b"\x02\x03abc\x01z")))
+    s.add(40000, 179, update(attrs=mp_reach(1, 1, v4nh, b"", snpa=b"\x02\x03abc")))
+    s.add(40000, 179, update(attrs=mp_reach(1, 1, v4nh, b"", snpa=b"")))
+    s.add(40000, 179, update(attrs=mp_reach(1, 1, b"\x01\x02\x03\x04\x05\x06", b"")))
+    s.add(40000, 179, update(attrs=mp_unreach(2, 1, b"")))
+    s.add(40000, 179, update(attrs=pattr(0x90, 14, b"\x00\x01")))
+    # Segments: several messages, junk before a marker, bad lengths, cut messages.
+    two = bgpmsg(4, b"") + update(attrs=base, nlri=b"\x18\xc0\x00\x02") + bgpmsg(4, b"")
+    s.add(179, 40000, two)
+    s.add(179, 40000, b"junk\xff\xfe" + bgpmsg(4, b"") + b"\xffpartial")
+    s.add(179, 40000, b"\xff" * 16 + b"\x00\x05\x04")
+    s.add(179, 40000, bgpmsg(4, b"") + b"\xff" * 16 + b"\x00\x40\x02")
+    s.add(179, 40000, b"\xff" * 17 + b"\x00")
+    s.add(179, 40000, bgpmsg(4, b"") + update(attrs=base, nlri=b"\x18\xc0\x00\x02"), cut=19 + 30)
+    rich_open = bopen(cap(1, b"\x00\x01\x00\x01") + cap(64, b"\x80\x78\x00\x01\x01\x80") + cap(65, b"\x00\x00\xfd\xe9") + cap(69, b"\x00\x01\x01\x03"))
+    s.prefixes(40002, 179, rich_open)
+    rich_upd = update(withdrawn=b"\x18\xc6\x33\x64", attrs=base + attrs[18] + attrs[24][:3 + 32] + mp_reach(2, 1, v6nh, b"\x30\x20\x01\x0d\xb8\x00\x01") + attrs[-12], nlri=b"\x18\xc0\x00\x02")
+    s.prefixes(179, 40002, rich_upd)
+    s.prefixes(179, 40003, update(attrs=mp_reach(1, 128, bytes(8) + v4nh, bytes([24 + 64 + 24]) + lab(16) + RD0 + b"\xc0\x00\x02")))
+    s.prefixes(179, 40004, update(attrs=mp_reach(1, 5, v4nh, bytes([3, 22]) + RD0 + b"\x20\x0a\x00\x00\x05\x20\xe0\x00\x00\x05" + v4nh)))
+    s.prefixes(179, 40005, bgpmsg(3, b"\x06\x02\x05hello\xab\xcd"))
+    return s
+
+SETS = {"dns": dns, "resp": resp, "bgp": bgp}
 
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "."
