@@ -357,7 +357,7 @@ fn family(af: u16, safi: u8) -> Option<Fam> {
 /// Runs a buffered decoder: on success (a non-negative result) the output stays, cut to
 /// what tcpdump's buffer of `cap` characters holds; on failure (negative, or a read past
 /// the data) nothing of it stays.
-fn buffered(c: &mut Ctx, cap: usize, f: impl FnOnce(&mut Ctx) -> R<i32>) -> R<i32> {
+pub(crate) fn buffered(c: &mut Ctx, cap: usize, f: impl FnOnce(&mut Ctx) -> R<i32>) -> R<i32> {
     let mark = c.out.len();
     match f(c) {
         Ok(v) if v >= 0 => {
@@ -414,7 +414,7 @@ fn be24(c: &Ctx, off: usize) -> R<u32> {
 }
 
 /// `decode_prefix4`: `a.b.c.d/len`; -1 illegal length, -2 too short.
-fn decode_prefix4(c: &mut Ctx, pptr: usize, itemlen: u32) -> R<i32> {
+pub(crate) fn decode_prefix4(c: &mut Ctx, pptr: usize, itemlen: u32) -> R<i32> {
     if itemlen < 1 {
         return Ok(-2);
     }
@@ -909,7 +909,7 @@ fn decode_labeled_vpn_l2(c: &mut Ctx, pptr: usize) -> R<i32> {
 }
 
 /// `decode_prefix6`.
-fn decode_prefix6(c: &mut Ctx, pd: usize, itemlen: u32) -> R<i32> {
+pub(crate) fn decode_prefix6(c: &mut Ctx, pd: usize, itemlen: u32) -> R<i32> {
     if itemlen < 1 {
         return Ok(-2);
     }

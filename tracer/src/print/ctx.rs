@@ -30,6 +30,8 @@ pub(crate) struct Ctx<'p, 'o> {
     pub seq: &'o mut SeqTable,
     /// Length of the link-layer header (what `-x` skips), as the link printers report it.
     pub ll_hdr_len: usize,
+    /// How many packets deep the printers are (an MSDP data packet is one level in).
+    pub depth: u8,
 }
 
 impl<'p, 'o> Ctx<'p, 'o> {

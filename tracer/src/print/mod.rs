@@ -23,6 +23,7 @@
 //! * `-AA` and `-M secret` have no option here (md5 options print tcpdump's
 //!   "shared secret not supplied with -M, can't check - ..." form).
 
+mod beep;
 mod bgp;
 mod ctx;
 mod domain;
@@ -31,9 +32,13 @@ mod hexdump;
 mod http;
 mod ip;
 mod ip6;
+mod ldp;
+mod msdp;
 pub mod names;
 mod parallel;
+mod pptp;
 mod resp;
+mod rpki_rtr;
 mod rtsp;
 pub mod seq;
 mod sll;
@@ -41,6 +46,7 @@ mod ssh;
 mod tables;
 mod tcp;
 mod tcp_options;
+mod telnet;
 mod time;
 mod txtproto;
 mod util;
@@ -167,6 +173,7 @@ impl Printer {
             names: &mut self.names,
             seq: &mut self.seq,
             ll_hdr_len: 0,
+            depth: 0,
         };
         let r = match pkt.link {
             LinkType::Ethernet => ether::if_print(&mut c, pkt.wire_len),

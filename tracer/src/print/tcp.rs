@@ -2,7 +2,10 @@
 //! options, length, and the payload hand-off to the application printers by port.
 
 use super::ctx::{Ctx, Trunc, R};
-use super::{bgp, domain, http, ip, ip6, resp, rtsp, ssh, tcp_options, txtproto};
+use super::{
+    beep, bgp, domain, http, ip, ip6, ldp, msdp, pptp, resp, rpki_rtr, rtsp, ssh, tcp_options,
+    telnet, txtproto,
+};
 
 pub(crate) const TH_FIN: u8 = 0x01;
 pub(crate) const TH_SYN: u8 = 0x02;
@@ -247,8 +250,7 @@ fn rst_data(c: &mut Ctx, sp: usize, length: u32) {
 fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()> {
     let is = |p: u16| sport == p || dport == p;
     if is(23) {
-        // telnet: not ported
-        Ok(())
+        telnet::print(c, bp, length)
     } else if is(25) {
         c.s(": ");
         txtproto::smtp(c, bp, length)
@@ -258,14 +260,15 @@ fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()>
     } else if is(179) {
         bgp::print(c, bp, length)
     } else if is(1723) {
-        // pptp: not ported
-        Ok(())
+        pptp::print(c, bp)
     } else if is(6379) {
         resp::print(c, bp, length)
     } else if is(22) {
         ssh::print(c, bp, length)
-    } else if is(10288) || is(6633) || is(6653) {
-        // beep, openflow: not ported
+    } else if is(10288) {
+        beep::print(c, bp, length)
+    } else if is(6633) || is(6653) {
+        // openflow: not ported
         Ok(())
     } else if is(21) {
         c.s(": ");
@@ -278,8 +281,14 @@ fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()>
         rtsp::print(c, bp, length)
     } else if is(53) {
         domain::print(c, bp, length)
+    } else if is(639) {
+        msdp::print(c, bp, length)
+    } else if is(323) {
+        rpki_rtr::print(c, bp, length)
+    } else if is(646) {
+        ldp::print(c, bp, length)
     } else {
-        // 639 msdp, 323 rpki-rtr, 646 ldp, 2049 nfs: not ported.
+        // 2049 nfs: not ported.
         Ok(())
     }
 }

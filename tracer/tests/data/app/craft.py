@@ -361,7 +361,145 @@ def bgp():
     s.prefixes(179, 40005, bgpmsg(3, b"\x06\x02\x05hello\xab\xcd"))
     return s
 
-SETS = {"dns": dns, "resp": resp, "bgp": bgp}
+
+# ------------------------------------------------------------------ telnet, PPTP, BEEP, MSDP
+def telnet():
+    s = Set()
+    IAC, SB, SE = 255, 250, 240
+    for p in [bytes([IAC, 251, 1, IAC, 253, 3, IAC, 251, 24, IAC, 252, 34]), bytes([IAC, 253, 39, IAC, 253, 200]),
+              bytes([IAC, SB, 24, 1, IAC, SE]), bytes([IAC, SB, 24, 0]) + b"xterm" + bytes([IAC, SE]),
+              bytes([IAC, SB, 37, 1, 2, 3, 4, IAC, SE]), bytes([IAC, SB, 37, 9, 8, IAC, SE]), bytes([IAC, SB, 38, 0, 1, IAC, SE]),
+              bytes([IAC, SB, 38, 7, 5, 0, IAC, SE]), bytes([IAC, SB, 31, 0, 80, 0, 24, IAC, SE]), bytes([IAC, SB, 99, 1, IAC, SE]),
+              bytes([IAC, SB, 24, 1, 2, 3]), bytes([IAC, SB, 24, IAC]), bytes([IAC, IAC, IAC, 241, IAC, 246, IAC, 236, IAC, 249]),
+              bytes([IAC, 100]), bytes([IAC]), bytes([IAC, 251]), b"login: ", bytes([IAC, 251, 1]) + b"data after",
+              bytes([IAC, SB, 37, IAC, SE]), bytes([IAC, SB, 38, 4, IAC, SE]), bytes([IAC, SB, 0, IAC, SE, IAC, 254, 0])]:
+        s.add(23, 40000, p)
+    s.prefixes(40001, 23, bytes([IAC, 251, 1, IAC, SB, 24, 0]) + b"vt100" + bytes([IAC, SE, IAC, 253, 3]))
+    return s
+
+
+def pptp_hdr(t, body, length=None, cookie=0x1A2B3C4D, mt=1, res=0):
+    l = 12 + len(body) if length is None else length
+    return struct.pack("!HHIHH", l, mt, cookie, t, res) + body
+
+
+def pptp():
+    s = Set()
+    name = lambda x, n=64: x + bytes(n - len(x))
+    msgs = [
+        (1, struct.pack("!HHIIHH", 0x0100, 0, 3, 3, 16, 0x1234) + name(b"host.example") + name(b"vendor")),
+        (2, struct.pack("!HBBIIHH", 0x0100, 1, 0, 1, 2, 1, 5) + name(b"srv") + name(b"linux")),
+        (3, b"\x02\x00\x00\x00"), (3, b"\x07\x01\x00\x05"), (4, b"\x01\x00\x00\x00"), (5, b"\x00\x00\x00\x2a"),
+        (6, b"\x00\x00\x00\x2a\x02\x03\x00\x00"),
+        (7, struct.pack("!HHIIIIHHHH", 1, 2, 300, 100000, 3, 2, 16, 0, 5, 0) + name(b"12345") + name(b"sub")),
+        (8, struct.pack("!HHBBHIHHI", 1, 2, 1, 0, 0, 64000, 16, 0, 7)),
+        (9, struct.pack("!HHIIHH", 1, 2, 1, 7, 3, 70) + name(b"555") + name(b"777") + name(b"")),
+        (10, struct.pack("!HHBBHHH", 1, 2, 3, 6, 16, 0, 1)), (11, struct.pack("!HHIHHI", 2, 0, 64000, 16, 0, 1)),
+        (12, struct.pack("!HH", 1, 9)), (13, struct.pack("!HBBHH", 1, 3, 0, 0, 0) + name(b"stats", 128)),
+        (14, struct.pack("!HHIIIIII", 1, 0, 1, 2, 3, 4, 5, 6)), (15, struct.pack("!HHII", 1, 0, 0xffffffff, 0)), (16, b""), (0, b""),
+    ]
+    for t, b in msgs:
+        s.add(40000, 1723, pptp_hdr(t, b))
+    s.add(40000, 1723, pptp_hdr(5, b"\x00\x00\x00\x01", cookie=0xdeadbeef, mt=2, res=4))
+    s.add(40000, 1723, pptp_hdr(5, b"\x00\x00\x00\x01", mt=7))
+    s.add(40000, 1723, pptp_hdr(1, msgs[0][1]), cut=12 + 40)
+    s.add(40000, 1723, pptp_hdr(7, msgs[7][1]), cut=12 + 40)
+    s.add(40000, 1723, pptp_hdr(13, msgs[13][1]), cut=12 + 15)
+    s.prefixes(1723, 40001, pptp_hdr(2, msgs[1][1][:24]), step=1)
+    return s
+
+
+def beep():
+    s = Set()
+    for p in [b"MSG 0 1 . 0 52\r\n", b"MSG\0", b"RPY 0 1 . 0 10\r\n", b"ERR 1", b"ANS 0", b"NUL 0", b"SEQ 0 1 4096\r\n",
+              b"END\r\n", b"END\0", b"xyz data", b"RP", b"MSG"]:
+        s.add(40000, 10288, p)
+    s.add(40000, 10288, b"RPY 0 1", cut=2)
+    return s
+
+
+def msdp():
+    s = Set()
+    sa = bytes([1]) + struct.pack("!H", 3 + 1 + 4 + 12) + b"\x01\x0a\x00\x00\x01" + b"\x00\x00\x00\x20\xe0\x01\x01\x01\x0a\x00\x00\x05"
+    inner = frame(5000, 6000, b"hi")[14:]
+    sa_data = bytes([1]) + struct.pack("!H", 3 + 1 + 4 + 12 + len(inner)) + b"\x01\x0a\x00\x00\x01" + b"\x00\x00\x00\x20\xe0\x01\x01\x01\x0a\x00\x00\x05" + inner
+    for p in [sa, sa_data, bytes([3]) + sa[1:], bytes([2, 0, 8, 0]) + b"\xe0\x01\x02\x03", bytes([4, 0, 3]), bytes([4, 0, 5, 1, 2]),
+              bytes([5, 0, 5, 1, 2]), bytes([7, 0, 4, 9]), bytes([4, 0, 3]) * 3 + sa, bytes([0, 0, 3]), bytes([4, 0, 2]),
+              bytes([4, 0, 3, 4, 0, 2]), bytes([4, 0, 3, 4, 0, 9]), bytes([4, 6, 0]), bytes([4, 0x05, 0xdd]) + bytes(1498), bytes([4])]:
+        s.add(40000, 639, p)
+    s.prefixes(639, 40001, sa + bytes([4, 0, 3]))
+    return s
+
+
+# ------------------------------------------------------------------ RPKI-RTR, LDP
+def rtr(t, sid, body):
+    return struct.pack("!BBHI", 0, t, sid, 8 + len(body)) + body
+
+
+def rpki():
+    s = Set()
+    v4 = rtr(4, 0, b"\x01\x18\x18\x00\xc0\x00\x02\x00\x00\x00\xfd\xe9")
+    v6 = rtr(6, 0, b"\x00\x20\x30\x00" + bytes.fromhex("20010db8000000000000000000000000") + b"\x00\x00\xfd\xea")
+    pdus = [rtr(0, 0x1234, b"\x00\x00\x00\x07"), rtr(1, 7, b"\x00\x00\x00\x08"), rtr(2, 0, b""), rtr(3, 0xabcd, b""), v4, v6,
+            rtr(7, 9, b"\x00\x00\x00\x09"), rtr(8, 0, b""), rtr(0, 0, b""), rtr(2, 0, b"\x00"), rtr(4, 0, b"\x00"), rtr(9, 0, b"\xaa\xbb"),
+            rtr(10, 2, struct.pack("!I", len(v4)) + v4 + struct.pack("!I", 5) + b"oops!"),
+            rtr(10, 99, struct.pack("!I", 0) + struct.pack("!I", 0)),
+            rtr(10, 1, struct.pack("!I", 28) + rtr(10, 0, struct.pack("!I", 12) + rtr(2, 0, b"") + b"\x00\x00\x00\x00") + b"\x00\x00\x00\x00"),
+            rtr(10, 1, struct.pack("!I", 99) + b"\x00\x00\x00\x00"), rtr(10, 1, struct.pack("!I", 0) + struct.pack("!I", 50) + b"x"),
+            rtr(10, 1, b"\x00"), b"\x01\x00\x00\x00\x00\x00\x00\x08", b"\x00\x00\x00", struct.pack("!BBHI", 0, 4, 0, 200)]
+    for p in pdus:
+        s.add(323, 40000, p)
+    s.add(323, 40000, b"".join(pdus[:8]))
+    s.prefixes(323, 40001, pdus[12])
+    return s
+
+
+def ldp_tlv(t, v, u=0):
+    return struct.pack("!HH", t | u, len(v)) + v
+
+
+def ldp_msg(t, mid, tlvs):
+    return struct.pack("!HHI", t, 4 + len(tlvs), mid) + tlvs
+
+
+def ldp_pdu(msgs, ver=1, lsr=b"\x0a\x00\x00\x01"):
+    body = b"".join(msgs)
+    return struct.pack("!HH", ver, 6 + len(body)) + lsr + b"\x00\x00" + body
+
+
+def ldp():
+    s = Set()
+    init = ldp_msg(0x200, 1, ldp_tlv(0x500, struct.pack("!HHBBH", 1, 180, 0, 0, 0x4000) + b"\x0a\x00\x00\x02\x00\x00") +
+                   ldp_tlv(0x503, struct.pack("!HHII", 0x800f, 0, 120000, 0)) + ldp_tlv(0x601, b"\x05\xdc"))
+    addr = ldp_msg(0x300, 2, ldp_tlv(0x101, b"\x00\x01\x0a\x00\x00\x01\x0a\x4f\x00\x01") + ldp_tlv(0x101, b"\x00\x02" + bytes(16)) + ldp_tlv(0x101, b"\x00\x09ab"))
+    fec_p4 = ldp_tlv(0x100, b"\x02\x00\x01\x18\xc0\x00\x02")
+    mapping = ldp_msg(0x400, 3, fec_p4 + ldp_tlv(0x200, b"\x00\x00\x00\x10"))
+    martini = ldp_tlv(0x100, b"\x80\x80\x05\x0e\x00\x00\x00\x01\x00\x00\x00\x64" + b"\x01\x04\x05\xdc" + b"\x03\x05abc" + b"\x0c\x04\x03\x02")
+    msgs = [
+        ldp_msg(0x100, 9, ldp_tlv(0x400, b"\x00\x0f\xc0\x00") + ldp_tlv(0x401, b"\x0a\x00\x00\x01") + ldp_tlv(0x402, b"\x00\x00\x00\x05") + ldp_tlv(0x403, bytes(16))),
+        init, ldp_msg(0x201, 4, b""), addr, mapping, ldp_msg(0x402, 5, martini + ldp_tlv(0x100, b"\x80\x00\x05\x00\x00\x00\x00\x07")),
+        ldp_msg(0x1, 6, ldp_tlv(0x300, b"\x80\x00\x00\x0a\x00\x00\x00\x03", u=0xc000) + ldp_tlv(0x300, b"\x00\x00\x00\x0a\x00\x00\x00\x00")),
+        ldp_msg(0x401, 7, fec_p4), ldp_msg(0x3e00, 8, b"\x01\x02"),
+        ldp_msg(0x400, 10, ldp_tlv(0x100, b"\x02\x00\x02\x30\x20\x01\x0d\xb8\x00\x01") + ldp_tlv(0x100, b"\x02\x00\x01\x28") + ldp_tlv(0x100, b"\x02\x00\x01\x18\x01") +
+                ldp_tlv(0x100, b"\x02\x00\x07") + ldp_tlv(0x100, b"\x01") + ldp_tlv(0x100, b"\x03\x00") + ldp_tlv(0x100, b"\x99")),
+        ldp_msg(0x400, 11, ldp_tlv(0x100, b"\x80\x00\x05\x02\x00\x00\x00\x01\x00\x00\x00\x02") + ldp_tlv(0x100, b"\x80\x00\x05\x10\x00\x00\x00\x01\x00\x00\x00\x02")),
+        ldp_msg(0x100, 12, ldp_tlv(0x400, b"\x00") + ldp_tlv(0x104, b"\x01\x02\x03\x04") + ldp_tlv(0x2222, b"\x01")),
+        ldp_msg(0x100, 13, struct.pack("!HH", 0x400, 40) + b"\x00\x00"),
+    ]
+    for m in msgs:
+        s.add(646, 40000, ldp_pdu([m]))
+    s.add(646, 40000, ldp_pdu(msgs[:5]))
+    s.add(646, 40000, ldp_pdu([msgs[0]]) + ldp_pdu([msgs[2]]))
+    s.add(646, 40000, ldp_pdu([msgs[0]], ver=2))
+    s.add(646, 40000, struct.pack("!HH", 1, 4) + bytes(16))
+    s.add(646, 40000, ldp_pdu([b"\x01\x00\x00\x02\x00\x00\x00\x01" + bytes(8)]))
+    s.add(646, 40000, ldp_pdu([msgs[0]])[:-4] + bytes(8))
+    s.add(646, 40000, ldp_pdu([msgs[4]]) + b"\x00\x01\x00\x40" + bytes(20))
+    s.prefixes(646, 40001, ldp_pdu([init, msgs[0]]))
+    return s
+
+SETS = {"dns": dns, "resp": resp, "bgp": bgp, "telnet": telnet, "pptp": pptp, "beep": beep,
+        "msdp": msdp, "rpki-rtr": rpki, "ldp": ldp}
 
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "."
