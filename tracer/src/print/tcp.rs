@@ -3,7 +3,7 @@
 
 use super::ctx::{Ctx, Trunc, R};
 use super::{
-    beep, bgp, domain, http, ip, ip6, ldp, msdp, pptp, resp, rpki_rtr, rtsp, ssh, tcp_options,
+    beep, bgp, domain, http, ip, ip6, ldp, msdp, nfs, pptp, resp, rpki_rtr, rtsp, ssh, tcp_options,
     telnet, txtproto,
 };
 
@@ -217,7 +217,7 @@ pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented:
         rst_data(c, bp, length);
         return Ok(());
     }
-    payload(c, bp, length, sport, dport)
+    payload(c, bp, length, sport, dport, iph)
 }
 
 /// `print_tcp_rst_data`: up to 30 bytes of RST payload, escaped.
@@ -247,7 +247,7 @@ fn rst_data(c: &mut Ctx, sp: usize, length: u32) {
 /// end uses picks the printer (so 22 <-> 80 is SSH). tcpdump 4.99.3 as Debian builds it has
 /// no SMB printer (`--enable-smb` is off), so 139 and 445 fall through to the ports after
 /// them. Ports tcpdump does not list (POP3, IMAP, SIP, ...) print only the TCP summary.
-fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()> {
+fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16, iph: usize) -> R<()> {
     let is = |p: u16| sport == p || dport == p;
     if is(23) {
         telnet::print(c, bp, length)
@@ -287,8 +287,29 @@ fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16) -> R<()>
         rpki_rtr::print(c, bp, length)
     } else if is(646) {
         ldp::print(c, bp, length)
+    } else if is(2049) && length >= 4 && c.ttest(bp, 4) {
+        // NFS over TCP: the RPC record mark, then a call to or a reply from port 2049.
+        let fraglen = (c.be32(bp)? & 0x7fff_ffff).min(length - 4);
+        let rp = bp + 4;
+        if c.ttest(rp + 4, 4) {
+            let direction = c.be32(rp + 4)?;
+            if dport == 2049 && direction == 0 {
+                let xid = c.be32(rp)?;
+                c.s(": NFS request xid ");
+                c.num(xid);
+                c.b(b' ');
+                return nfs::request(c, rp, fraglen, iph);
+            }
+            if sport == 2049 && direction == 1 {
+                let xid = c.be32(rp)?;
+                c.s(": NFS reply xid ");
+                c.num(xid);
+                c.b(b' ');
+                return nfs::reply(c, rp, fraglen, iph);
+            }
+        }
+        Ok(())
     } else {
-        // 2049 nfs: not ported.
         Ok(())
     }
 }

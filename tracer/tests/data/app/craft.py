@@ -498,7 +498,155 @@ def ldp():
     s.prefixes(646, 40001, ldp_pdu([init, msgs[0]]))
     return s
 
-SETS = {"dns": dns, "resp": resp, "bgp": bgp, "telnet": telnet, "pptp": pptp, "beep": beep,
+
+# ------------------------------------------------------------------ NFS over TCP
+def u32(*v):
+    return b"".join(struct.pack("!I", x & 0xFFFFFFFF) for x in v)
+
+
+def u64(v):
+    return struct.pack("!Q", v)
+
+
+def rpc_call(xid, vers, proc, args, cred=None):
+    cred = cred if cred is not None else u32(1, 20) + u32(0x5f5e100) + u32(6) + b"client" + b"\0\0" + u32(0)
+    return u32(xid, 0, 2, 100003, vers, proc) + cred + u32(0, 0) + args
+
+
+def rpc_reply(xid, body, astat=0):
+    return u32(xid, 1, 0) + u32(0, 0) + u32(astat) + body
+
+
+def mark(msg, last=True):
+    return u32((0x80000000 if last else 0) | len(msg)) + msg
+
+
+def fh3(b):
+    return u32(len(b)) + b + bytes((-len(b)) % 4)
+
+
+def fname(n):
+    return u32(len(n)) + n + bytes((-len(n)) % 4)
+
+
+FATTR = u32(1, 0o100644, 1, 1000, 0xfffffffe) + u64(6) + u64(4096) + u32(0, 0) + u64(0x1234abcd) + u64(0x99) + u32(1700000000, 5) + u32(1700000001, 123456) + u32(1700000002, 999999999)
+FATTR_DIR = u32(2, 0o40755, 2, 0, 0) + u64(4096) + u64(4096) + u32(8, 1) + u64(7) + u64(2) + u32(1, 2) + u32(3, 4) + u32(5, 6)
+POST = u32(1) + FATTR
+WCC = u32(1) + u64(100) + u32(10, 20) + u32(30, 40) + POST
+FATTR2 = u32(1, 0o100600, 1, 0, 0, 1234, 4096, 0, 8, 9, 77, 1, 2, 3, 4, 5, 6)
+
+
+def nfs():
+    s = Set()
+    xid = [0x1000]
+    handles = [
+        bytes.fromhex("01000701") + bytes.fromhex("8e2c7a5b") + bytes(4) + bytes.fromhex("0200000000000000") + bytes(8),  # Linux-like
+        bytes.fromhex("0a0b0000") + bytes.fromhex("01020000") + bytes(8) + bytes.fromhex("11223344"),  # BSD44
+        bytes.fromhex("0a0b0000") + bytes.fromhex("01020304") + bytes(12) + b"\x01\x00\x02\x00" + bytes(4),  # Ultrix
+        bytes.fromhex("0a0b0000") + bytes.fromhex("01020304") + b"\x00\x0a" + bytes(6) + b"\x00\x00\x00\x2a",  # SunOS5
+        bytes.fromhex("00000000") + bytes.fromhex("00000102") + bytes(4) + bytes.fromhex("000000ff"),  # Auspex
+        bytes.fromhex("00000101") + bytes.fromhex("05000000") + b"\x0c\x00\x00\x00" + bytes.fromhex("2a000000"),  # DecOSF
+        bytes.fromhex("00000203") + bytes.fromhex("00080000") + bytes.fromhex("00000063") + bytes(4),  # IRIX4
+        bytes.fromhex("00000203") + bytes.fromhex("01020304") + bytes.fromhex("00000063") + bytes.fromhex("00000064"),  # SunOS4
+        bytes.fromhex("0a0b0c0d") + bytes(4) + b"\x00\x0a\x00\x00" + bytes.fromhex("00000065"),  # HPUX9
+        bytes.fromhex("0a0b0c0d") + bytes.fromhex("000000ff") + b"\x00\x0a\x00\x00" + bytes.fromhex("00000066"),  # SunOS5 (else)
+        b"\x01DKA100 \x00\x00\x00\x00\x00\x00\x00" + bytes(8) + b"\x05\x00\x00\x00\x07\x08" + bytes(2),  # VMS UCX
+        b"\x01\x01\x00\x00ABCD\x00\x00" + bytes.fromhex("ffffffff") + bytes(14),  # VMS-looking, minor 257
+        bytes.fromhex("0a0b0c0d") + bytes.fromhex("0102ffff") + bytes.fromhex("ff0a0000") + bytes.fromhex("00000067"),  # unknown
+        bytes.fromhex("01020304050607"),  # short
+        bytes(64),
+    ]
+
+    def pair(vers, proc, args, reply, hidx=0, v2fh=False):
+        x = xid[0]
+        xid[0] += 1
+        s.add(40000, 2049, mark(rpc_call(x, vers, proc, args)))
+        if reply is not None:
+            s.add(2049, 40000, mark(rpc_reply(x, reply)), src="10.79.0.2", dst="10.79.0.1")
+
+    H = fh3(handles[0])
+    for h in handles:
+        pair(3, 1, fh3(h), u32(0) + FATTR)
+    pair(3, 0, b"", b"")
+    pair(3, 2, H + u32(1, 0o755, 1, 1000, 0, 1, 1, 0, 2, 1700000000, 7, 0), u32(0) + WCC)
+    pair(3, 2, H + u32(0, 0, 0, 0, 0, 0, 0), u32(1) + u32(0) + u32(0))
+    pair(3, 3, H + fname(b"hello.txt"), u32(0) + fh3(handles[1]) + POST + u32(1) + FATTR_DIR)
+    pair(3, 3, H + fname(b"missing"), u32(2) + u32(1) + FATTR_DIR)
+    for acc in [0x3f, 0x01, 0x02 | 0x08 | 0x20, 0x04 | 0x10, 0x40, 0]:
+        pair(3, 4, H + u32(acc), u32(0) + POST + u32(acc & 0x1f))
+    pair(3, 5, H, u32(0) + POST + fname(b"/target/of/link"))
+    pair(3, 6, H + u64(8192) + u32(4096), u32(0) + POST + u32(6, 1) + fname(b"hello\n"))
+    pair(3, 6, H + u64(0) + u32(10), u32(13) + u32(0))
+    for m in [0, 1, 2, 7]:
+        pair(3, 7, H + u64(4096) + u32(9, m) + fname(b"uploaded\n"), u32(0) + WCC + u32(9, m) + u64(0xdeadbeefcafe))
+    pair(3, 8, H + fname(b"new.txt") + u32(0) + u32(1, 0o644, 0, 0, 0, 0, 0), u32(0) + u32(1) + fh3(handles[2]) + POST + WCC)
+    pair(3, 8, H + fname(b"exists") + u32(1), u32(17) + WCC)
+    pair(3, 9, H + fname(b"dir") + u32(1, 0o755, 0, 0, 0, 0, 0), u32(0) + u32(0) + WCC)
+    pair(3, 10, H + fname(b"sym") + u32(0, 0, 0, 0, 0, 0) + fname(b"/etc/passwd"), u32(0) + u32(1) + fh3(handles[3]) + u32(0) + WCC)
+    pair(3, 10, H + fname(b"sym2") + u32(1, 0o777, 1, 5, 1, 6, 0, 2, 11, 12, 2, 13, 14) + fname(b"x"), u32(30) + WCC)
+    pair(3, 11, H + fname(b"tty") + u32(4) + u32(1, 0o600, 0, 0, 0, 0, 0) + u32(4, 64), u32(0) + u32(1) + fh3(handles[4]) + POST + WCC)
+    pair(3, 11, H + fname(b"fifo") + u32(7) + u32(0, 0, 0, 0, 0, 0), u32(0) + u32(0) + WCC)
+    pair(3, 11, H + fname(b"odd") + u32(99) + u32(0, 0, 0, 0, 0, 0), u32(10004) + WCC)
+    pair(3, 12, H + fname(b"old.txt"), u32(0) + WCC)
+    pair(3, 13, H + fname(b"dir"), u32(66) + WCC)
+    pair(3, 14, H + fname(b"a") + fh3(handles[5]) + fname(b"b"), u32(0) + WCC + WCC)
+    pair(3, 15, H + fh3(handles[6]) + fname(b"hard"), u32(0) + POST + WCC)
+    pair(3, 16, H + u64(0xffffffffffffffff) + u64(0x0102030405060708) + u32(4096), u32(0) + POST + u64(0x1122334455667788) + u32(0, 1))
+    pair(3, 17, H + u64(5) + u64(0) + u32(1024, 8192), u32(0) + POST + u64(0xaabbccdd) + u32(0, 1))
+    pair(3, 18, H, u32(0) + POST + u64(10**12) + u64(10**11) + u64(10**10) + u64(1000) + u64(900) + u64(800) + u32(0))
+    pair(3, 19, H, u32(0) + POST + u32(1048576, 1048576, 8, 1048576, 1048576, 4096, 4096) + u64(0x7fffffffffffffff) + u32(0, 1) + u32(0x1b))
+    pair(3, 20, H, u32(0) + POST + u32(32000, 255, 1, 1, 0, 1))
+    pair(3, 20, H, u32(70) + u32(0))
+    pair(3, 21, H + u64(0) + u32(0), u32(0) + WCC + u64(0x55aa))
+    pair(3, 99, H, u32(0))
+    pair(3, 1, H, None)
+    pair(4, 1, H, u32(0) + u32(0))
+    # v2.
+    H2 = handles[0] + bytes(32 - len(handles[0]))
+    pair(2, 1, H2, u32(0) + FATTR2)
+    pair(2, 4, H2 + fname(b"f"), u32(0) + H2 + FATTR2)
+    pair(2, 4, H2 + fname(b"nope"), u32(2))
+    pair(2, 6, H2 + u32(0, 1024, 0), u32(0) + FATTR2 + fname(b"data"))
+    pair(2, 8, H2 + u32(0, 512, 3, 3) + fname(b"abc"), u32(0) + FATTR2)
+    pair(2, 16, H2 + u32(0, 512), u32(0) + u32(0) + u32(1))
+    pair(2, 17, H2, u32(0) + u32(8192, 4096, 1000, 500, 400))
+    pair(2, 5, H2, u32(0) + fname(b"/x"))
+    pair(2, 13, H2 + fname(b"l") + fname(b"/t") + u32(0) * 8, u32(0))
+    pair(2, 3, H2, u32(0))
+    # Odd replies and framing.
+    x = 0x9000
+    s.add(40000, 2049, mark(rpc_call(x, 3, 1, H)))
+    s.add(2049, 40000, mark(u32(x, 1, 1, 0, 2, 4)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(u32(x, 1, 1, 1, 5)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(u32(x, 1, 1, 1, 99)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(u32(x, 1, 1, 7)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(u32(x, 1, 7)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(rpc_reply(x, b"", astat=1)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(rpc_reply(x, b"", astat=9)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(u32(x, 1, 0) + u32(0, 500)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(2049, 40000, mark(rpc_reply(0x7777, u32(0) + FATTR)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(40000, 2049, mark(rpc_call(0x9001, 3, 1, H, cred=u32(1, 400) + bytes(8))))
+    s.add(40000, 2049, mark(rpc_call(0x9002, 3, 3, H + u32(0xfffffffe) + b"ab")))
+    s.add(40000, 2049, mark(rpc_call(0x9003, 3, 3, H + u32(50) + b"ab")))
+    s.add(40000, 2049, u32(0x80000100) + rpc_call(0x9004, 3, 1, H))
+    s.add(40000, 2049, b"\x80\x00")
+    s.add(40000, 2049, mark(u32(0x9005)))
+    s.add(40000, 2049, mark(u32(0x9006, 1, 0)))
+    s.add(2049, 40000, mark(u32(0x9007, 0, 2)), src="10.79.0.2", dst="10.79.0.1")
+    s.add(40000, 2049, mark(u32(0x9008, 0, 2, 100003, 3)))
+    s.add(40000, 2049, mark(rpc_call(0x9009, 3, 1, fh3(bytes(80)))))
+    # Truncated captures of a call and its reply.
+    call = mark(rpc_call(0x9100, 3, 7, H + u64(4096) + u32(9, 2) + fname(b"uploaded\n")))
+    s.prefixes(40002, 2049, call)
+    for n in range(0, 200, 3):
+        s.add(40002, 2049, call)
+        s.add(2049, 40002, mark(rpc_reply(0x9100, u32(0) + WCC + u32(9, 2) + u64(1))), cut=n, src="10.79.0.2", dst="10.79.0.1")
+    s.add(40003, 2049, mark(rpc_call(0x9101, 3, 1, H)))
+    for n in range(0, 120, 2):
+        s.add(2049, 40003, mark(rpc_reply(0x9101, u32(0) + FATTR)), cut=n, src="10.79.0.2", dst="10.79.0.1")
+    return s
+
+SETS = {"nfs": nfs, "dns": dns, "resp": resp, "bgp": bgp, "telnet": telnet, "pptp": pptp, "beep": beep,
         "msdp": msdp, "rpki-rtr": rpki, "ldp": ldp}
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ NS_C=tapp-c NS_S=tapp-s
 # port names from /etc/services, host names from the resolver; only for the captures
 # listed in DEFAULT_MODE, whose addresses have no names)
 MODES=("nn:-nn" "v:-nn -v" "vv:-nn -vv" "vvv:-nn -vvv" "X:-nn -X")
-DEFAULT_MODE="dns-tcp redis smtp ftp bgp text-ports crafted-dns crafted-resp"
+DEFAULT_MODE="dns-tcp redis smtp ftp bgp text-ports crafted-dns crafted-resp crafted-nfs"
 
 BG_PIDS=()
 log() { printf '== %s\n' "$*" >&2; }
