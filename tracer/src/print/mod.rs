@@ -5,7 +5,8 @@
 //! port (print-tcp.c's table, in its order): `telnet` (23), `txtproto` with its users
 //! SMTP (25), WHOIS (43) and FTP (21), `bgp` (179), `pptp` (1723), `resp` (6379, Redis),
 //! `ssh` (22), `beep` (10288), `http` (80, 8080), `rtsp` (554, 8554), `domain` (53, DNS
-//! over TCP), `msdp` (639), `rpki_rtr` (323) and `ldp` (646); plus [`seq`] (relative
+//! over TCP), `msdp` (639), `rpki_rtr` (323), `ldp` (646) and `nfs` (2049, NFS over
+//! TCP, with parsenfsfh.c's file handle guesses); plus [`seq`] (relative
 //! sequence numbers), [`names`] (host/port names), `util` (tcpdump's util-print.c
 //! helpers), `time` (timestamps) and `hexdump` (`-x`/`-X`/`-A`). Each printer follows its
 //! C counterpart's control flow, including where tcpdump bails out, so truncated and
@@ -15,9 +16,14 @@
 //! buffer, names and local times are cached.
 //!
 //! Where this is not byte-identical to tcpdump 4.99.3 (all outside the golden corpora):
-//! * the OpenFlow (6633, 6653) and NFS-over-TCP (2049) payload decoders are not ported:
-//!   for those ports the TCP summary is printed and tcpdump adds more (SMB/NetBIOS, 139
-//!   and 445, print the summary in both: Debian builds tcpdump without its SMB printer);
+//! * the OpenFlow (6633, 6653) payload decoder is not ported: for those ports the TCP
+//!   summary is printed and tcpdump adds more (SMB/NetBIOS, 139 and 445, print the
+//!   summary in both: Debian builds tcpdump without its SMB printer);
+//! * NFS replies are decoded through the call tcpdump's 64-entry xid map remembers; each
+//!   printer has its own map, so `-r` on several cores (one printer per group of
+//!   conversations) can decode a reply tcpdump would not, or the other way round, when an
+//!   xid is reused across TCP connections between the same hosts or more than 64 calls
+//!   of other conversations come between a call and its reply;
 //! * the data packet an MSDP SA carries (`-vv`) goes through this IP printer, so only a
 //!   TCP one is decoded like tcpdump's (see below), and one nested more than
 //!   `msdp::MAX_DEPTH` deep is skipped;
