@@ -237,7 +237,7 @@ const EXTD_COMM_SUBTYPE: &Tok = &[
     (0x0009, "source-AS"),
     (0x010b, "vrf-route-import"),
     (0x000a, "l2vpn-id"),
-    (0xF10a, "l2vpn-id"),
+    (0xf10a, "l2vpn-id"),
 ];
 
 const ENCAP_TUNNEL: &Tok = &[
@@ -392,7 +392,7 @@ fn prefix_bytes<const N: usize>(c: &Ctx, off: usize, plen: u32) -> R<[u8; N]> {
     let n = plen.div_ceil(8) as usize;
     let mut a = [0u8; N];
     a[..n].copy_from_slice(c.bytes(off, n)?);
-    if plen % 8 != 0 {
+    if !plen.is_multiple_of(8) {
         a[n - 1] &= ((0xff00u32 >> (plen % 8)) & 0xff) as u8;
     }
     Ok(a)
@@ -1088,9 +1088,13 @@ fn check_add_path(c: &Ctx, pptr: usize, length: u32, max_plen: u32) -> R<bool> {
     Ok(off > length)
 }
 
+/// What `bgp_mp_af_print` found: the family (None after the dump of one without a
+/// decoder, tcpdump's -1), or `Err` for its -2.
+type MpAf = Result<Option<(u16, u8, Fam)>, ()>;
+
 /// `bgp_mp_af_print`: Ok(Some(..)) for a family with a decoder, Ok(None) (-1) after a dump
 /// for one without, Err(()) for tcpdump's -2.
-fn mp_af(c: &mut Ctx, tptr: usize, tlen: u32) -> R<Result<Option<(u16, u8, Fam)>, ()>> {
+fn mp_af(c: &mut Ctx, tptr: usize, tlen: u32) -> R<MpAf> {
     let af = c.be16(tptr)?;
     let safi = c.u8(tptr + 2)?;
     c.s("\n\t    AFI: ");
@@ -1327,7 +1331,7 @@ fn attr(c: &mut Ctx, atype: u8, pptr: usize, len: u32, level: u32) -> R<bool> {
             }
         }
         2 | 17 => {
-            if len % 2 != 0 {
+            if !len.is_multiple_of(2) {
                 c.s("invalid len");
             } else if len == 0 {
                 c.s("empty");
@@ -1409,7 +1413,7 @@ fn attr(c: &mut Ctx, atype: u8, pptr: usize, len: u32, level: u32) -> R<bool> {
             }
         }
         8 => {
-            if len % 4 != 0 {
+            if !len.is_multiple_of(4) {
                 c.s("invalid len");
             } else {
                 while tlen != 0 {
@@ -1443,7 +1447,7 @@ fn attr(c: &mut Ctx, atype: u8, pptr: usize, len: u32, level: u32) -> R<bool> {
             }
         }
         10 => {
-            if len % 4 != 0 {
+            if !len.is_multiple_of(4) {
                 c.s("invalid len");
             } else {
                 while tlen != 0 {
@@ -1539,7 +1543,7 @@ fn attr(c: &mut Ctx, atype: u8, pptr: usize, len: u32, level: u32) -> R<bool> {
             }
         }
         16 => {
-            if len % 8 != 0 {
+            if !len.is_multiple_of(8) {
                 c.s("invalid len");
             } else {
                 while tlen != 0 {
@@ -1718,7 +1722,7 @@ fn attr(c: &mut Ctx, atype: u8, pptr: usize, len: u32, level: u32) -> R<bool> {
             }
         }
         32 => {
-            if len == 0 || len % 12 != 0 {
+            if len == 0 || !len.is_multiple_of(12) {
                 c.s("invalid len");
             } else {
                 c.s("\n\t    ");

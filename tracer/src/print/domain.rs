@@ -249,7 +249,7 @@ fn blabel_print(c: &mut Ctx, cp: usize) -> R<Option<usize>> {
     if bitlen == 0 {
         bitlen = 256;
     }
-    let slen = (bitlen + 3) / 4;
+    let slen = bitlen.div_ceil(4);
     let lim = cp + 1 + slen as usize;
     c.s("\\[x");
     let mut bitp = cp + 1;
@@ -533,7 +533,7 @@ fn eopt_print(c: &mut Ctx, cp: usize) -> R<Option<usize>> {
                 c.b(b')');
             }
             14 => {
-                if data_len % 2 != 0 {
+                if !data_len.is_multiple_of(2) {
                     c.invalid();
                 } else {
                     let mut i = 0;

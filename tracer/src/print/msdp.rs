@@ -17,7 +17,7 @@ pub(crate) fn print(c: &mut Ctx, sp: usize, length: u32) -> R<()> {
     let mut length = length;
     let t = c.u8(sp)?;
     let l = c.be16(sp + 1)?;
-    if l > 1500 || l < 3 || t == 0 || t > 7 {
+    if !(3..=1500).contains(&l) || t == 0 || t > 7 {
         c.trunc();
         return Ok(());
     }

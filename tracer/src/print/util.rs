@@ -213,7 +213,7 @@ impl Ctx<'_, '_> {
         let mut i = 0u32;
         let mut p = cp;
         while nshorts != 0 {
-            if i % 8 == 0 {
+            if i.is_multiple_of(8) {
                 self.s(ident);
                 self.s("0x");
                 self.hex(oset, 4);
@@ -228,7 +228,7 @@ impl Ctx<'_, '_> {
             nshorts -= 1;
         }
         if len & 1 != 0 {
-            if i % 8 == 0 {
+            if i.is_multiple_of(8) {
                 self.s(ident);
                 self.s("0x");
                 self.hex(oset, 4);
