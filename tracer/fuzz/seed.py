@@ -11,7 +11,7 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP_PORTS = [23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633, 6653, 21, 80, 8080, 554, 8554, 53, 639, 323, 646, 2049]
 TARGETS = {"dns": [53], "resp": [6379], "bgp": [179], "telnet": [23], "pptp": [1723], "beep": [10288], "msdp": [639],
-           "rpki_rtr": [323], "ldp": [646], "nfs": [2049], "txtproto": [21, 25, 43, 80, 8080, 554, 8554, 22], "app_all": APP_PORTS}
+           "rpki_rtr": [323], "ldp": [646], "nfs": [2049], "openflow": [6633, 6653], "txtproto": [21, 25, 43, 80, 8080, 554, 8554, 22], "app_all": APP_PORTS}
 
 
 def segments(path):

@@ -4,7 +4,7 @@
 //! `ip6`, `tcp`, `tcp_options`, the application printers `tcp` hands the payload to by
 //! port (print-tcp.c's table, in its order): `telnet` (23), `txtproto` with its users
 //! SMTP (25), WHOIS (43) and FTP (21), `bgp` (179), `pptp` (1723), `resp` (6379, Redis),
-//! `ssh` (22), `beep` (10288), `http` (80, 8080), `rtsp` (554, 8554), `domain` (53, DNS
+//! `ssh` (22), `beep` (10288), `openflow` (6633, 6653, message headers), `http` (80, 8080), `rtsp` (554, 8554), `domain` (53, DNS
 //! over TCP), `msdp` (639), `rpki_rtr` (323), `ldp` (646) and `nfs` (2049, NFS over
 //! TCP, with parsenfsfh.c's file handle guesses); plus [`seq`] (relative
 //! sequence numbers), [`names`] (host/port names), `util` (tcpdump's util-print.c
@@ -16,9 +16,12 @@
 //! buffer, names and local times are cached.
 //!
 //! Where this is not byte-identical to tcpdump 4.99.3 (all outside the golden corpora):
-//! * the OpenFlow (6633, 6653) payload decoder is not ported: for those ports the TCP
-//!   summary is printed and tcpdump adds more (SMB/NetBIOS, 139 and 445, print the
-//!   summary in both: Debian builds tcpdump without its SMB printer);
+//! * OpenFlow (6633, 6653) prints tcpdump's message headers and length checks, but with
+//!   `-v` tcpdump also decodes the message bodies (print-openflow-1.0.c, -1.3.c: ports,
+//!   matches, actions, statistics, the frames of PACKET_IN/OUT); of those only the
+//!   HELLO/ECHO data form is ported, so other bodies print nothing at `-v`. (SMB/NetBIOS,
+//!   139 and 445, print the TCP summary in both: Debian builds tcpdump without its SMB
+//!   printer.)
 //! * NFS replies are decoded through the call tcpdump's 64-entry xid map remembers; each
 //!   printer has its own map, so `-r` on several cores (one printer per group of
 //!   conversations) can decode a reply tcpdump would not, or the other way round, when an
@@ -52,6 +55,7 @@ mod ldp;
 mod msdp;
 pub mod names;
 mod nfs;
+mod openflow;
 mod parallel;
 mod pptp;
 mod resp;

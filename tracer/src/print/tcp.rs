@@ -3,8 +3,8 @@
 
 use super::ctx::{Ctx, Trunc, R};
 use super::{
-    beep, bgp, domain, http, ip, ip6, ldp, msdp, nfs, pptp, resp, rpki_rtr, rtsp, ssh, tcp_options,
-    telnet, txtproto,
+    beep, bgp, domain, http, ip, ip6, ldp, msdp, nfs, openflow, pptp, resp, rpki_rtr, rtsp, ssh,
+    tcp_options, telnet, txtproto,
 };
 
 pub(crate) const TH_FIN: u8 = 0x01;
@@ -268,8 +268,7 @@ fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16, iph: usi
     } else if is(10288) {
         beep::print(c, bp, length)
     } else if is(6633) || is(6653) {
-        // openflow: not ported
-        Ok(())
+        openflow::print(c, bp, length)
     } else if is(21) {
         c.s(": ");
         txtproto::ftp(c, bp, length)

@@ -243,6 +243,42 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
+    /// `hex_and_ascii_print`: `ident0x0000:  abcd ...  ascii`, 16 bytes a line; truncated
+    /// (after printing what was captured) if `len` runs past the data.
+    pub fn hex_and_ascii_print(&mut self, ident: &str, cp: usize, len: u32) -> R<()> {
+        let cap = self.avail(cp) as u32;
+        let (len, truncated) = if len > cap { (cap, true) } else { (len, false) };
+        let data = &self.d[cp..cp + len as usize];
+        for (r, chunk) in data.chunks(16).enumerate() {
+            self.s(ident);
+            self.s("0x");
+            self.hex((r * 16) as u64, 4);
+            self.s(": ");
+            let start = self.out.len();
+            for pair in chunk.chunks(2) {
+                self.b(b' ');
+                for &b in pair {
+                    write::hex2(self.out, b);
+                }
+            }
+            while self.out.len() < start + 40 {
+                self.b(b' ');
+            }
+            self.s("  ");
+            for &ch in chunk {
+                self.b(if (0x21..=0x7e).contains(&ch) {
+                    ch
+                } else {
+                    b'.'
+                });
+            }
+        }
+        if truncated {
+            return Err(Trunc);
+        }
+        Ok(())
+    }
+
     /// `hex_print`.
     #[inline]
     pub fn hex_print(&mut self, ident: &str, cp: usize, len: u32) -> R<()> {

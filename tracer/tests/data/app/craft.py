@@ -646,7 +646,71 @@ def nfs():
         s.add(2049, 40003, mark(rpc_reply(0x9101, u32(0) + FATTR)), cut=n, src="10.79.0.2", dst="10.79.0.1")
     return s
 
-SETS = {"nfs": nfs, "dns": dns, "resp": resp, "bgp": bgp, "telnet": telnet, "pptp": pptp, "beep": beep,
+
+# ------------------------------------------------------------------ the port switch itself
+def dispatch():
+    """Which printer wins when both ends use known ports, in print-tcp.c's order."""
+    s = Set()
+    dns_q = tcpdns(dns_hdr(0x4242, 0x0100) + name("a", "b") + struct.pack("!HH", 1, 1))
+    resp_p = b"*1\r\n$4\r\nPING\r\n"
+    bgp_k = bgpmsg(4, b"")
+    telnet_p = bytes([255, 251, 1])
+    http_p = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    for sp, dp, p in [
+        (23, 25, telnet_p), (25, 23, b"220 hi\r\n"), (25, 43, b"220 hi\r\n"), (43, 179, b"whois\r\n"),
+        (179, 1723, bgp_k), (1723, 6379, resp_p), (6379, 22, resp_p), (22, 80, b"SSH-2.0-x\r\n"),
+        (22, 80, http_p), (139, 53, dns_q), (445, 80, http_p), (139, 445, b"\x00\x00\x00\x04abcd"),
+        (10288, 6633, b"MSG 0 1 . 0 5\r\n"), (6633, 21, b"\x01\x00\x00\x08\x00\x00\x00\x01"), (6653, 40000, b"\x04\x00\x00\x08\x00\x00\x00\x01"),
+        (21, 80, b"220 ftp\r\n"), (8080, 554, http_p), (554, 8554, b"RTSP/1.0 200 OK\r\n\r\n"), (8554, 53, b"x"),
+        (53, 639, dns_q), (639, 323, bytes([4, 0, 3])), (323, 646, rtr(2, 0, b"")), (646, 2049, b"\x00\x01\x00\x00"),
+        (2049, 40000, b"\x80\x00"), (40000, 2049, b"\x80\x00\x00"), (2049, 2049, mark(rpc_call(1, 3, 1, fh3(bytes(8))))),
+        (40000, 2049, mark(rpc_reply(1, u32(0)))), (2049, 40000, mark(rpc_call(2, 3, 1, fh3(bytes(8))))),
+        (110, 40000, b"+OK POP3\r\n"), (143, 40000, b"* OK IMAP\r\n"), (5060, 40000, b"SIP/2.0 200 OK\r\n\r\n"),
+        (40000, 80, b""), (40000, 53, b""),
+    ]:
+        s.add(sp, dp, p)
+    s.add(40000, 53, dns_q, flags=0x14)
+    s.add(40000, 6379, resp_p, flags=0x04)
+    return s
+
+
+# ------------------------------------------------------------------ OpenFlow
+def ofm(ver, t, body, xid=1, length=None):
+    return struct.pack("!BBHI", ver, t, 8 + len(body) if length is None else length, xid) + body
+
+
+def openflow_v():
+    """OpenFlow messages whose decoding tcpdump does itself at every -v level (no body
+    decoder, HELLO/ECHO data, bad lengths, unknown versions and types)."""
+    s = Set()
+    for p in [ofm(1, 0, b""), ofm(1, 0, b"hello data, 20 bytes"), ofm(1, 2, bytes(range(40))), ofm(1, 3, b"x"),
+              ofm(1, 5, b""), ofm(1, 5, b"\x00"), ofm(1, 7, b""), ofm(1, 18, b""), ofm(1, 19, b""), ofm(1, 19, b"ab"),
+              ofm(1, 1, b"\x00"), ofm(1, 6, bytes(4)), ofm(1, 8, bytes(3)), ofm(1, 11, bytes(8)), ofm(1, 22, b"zz"), ofm(1, 255, b""),
+              ofm(4, 2, b"ping"), ofm(4, 3, b""), ofm(4, 5, b""), ofm(4, 10, bytes(30)), ofm(4, 11, b""), ofm(4, 13, b"\x01"),
+              ofm(4, 14, bytes(12)), ofm(4, 15, b""), ofm(4, 18, bytes(8)), ofm(4, 19, bytes(4)), ofm(4, 20, b""), ofm(4, 21, b"\x00"),
+              ofm(4, 23, bytes(6)), ofm(4, 26, b""), ofm(4, 29, bytes(9)), ofm(4, 30, b""), ofm(4, 6, bytes(3)), ofm(4, 0, b"", length=4),
+              ofm(2, 0, b""), ofm(3, 5, b""), ofm(5, 0, b"ab"), ofm(6, 1, b""), ofm(9, 9, b""),
+              ofm(1, 0, b"") + ofm(1, 2, b"abc") + ofm(4, 20, b""), ofm(1, 2, b"12345678", length=100), ofm(1, 0, b"", length=3) + ofm(1, 0, b""),
+              b"\x01", b"\x01\x00", b"\x01\x00\x00", b"\x01\x00\x00\x08\x00\x00", ofm(1, 0, b"") + b"\x04\x02"]:
+        s.add(40000, 6653, p)
+        s.add(6633, 40000, p)
+    s.add(40000, 6653, ofm(1, 2, bytes(range(64))), cut=30)
+    s.prefixes(40001, 6633, ofm(1, 2, b"echo!") + ofm(4, 3, b"reply"))
+    return s
+
+
+def openflow():
+    """Messages with bodies tcpdump decodes only with -v (golden files without -v only)."""
+    s = Set()
+    for ver, types in [(1, range(0, 22)), (4, range(0, 30))]:
+        for t in types:
+            for n in [0, 4, 8, 24, 56, 64, 80]:
+                s.add(40000, 6653, ofm(ver, t, bytes(n)))
+    s.add(40000, 6653, ofm(1, 14, bytes(64)) + ofm(1, 10, bytes(10)) + ofm(4, 12, bytes(72)))
+    s.add(40000, 6653, ofm(1, 14, bytes(64)), cut=40)
+    return s
+
+SETS = {"openflow": openflow, "openflow-v": openflow_v, "dispatch": dispatch, "nfs": nfs, "dns": dns, "resp": resp, "bgp": bgp, "telnet": telnet, "pptp": pptp, "beep": beep,
         "msdp": msdp, "rpki-rtr": rpki, "ldp": ldp}
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ NS_C=tapp-c NS_S=tapp-s
 # port names from /etc/services, host names from the resolver; only for the captures
 # listed in DEFAULT_MODE, whose addresses have no names)
 MODES=("nn:-nn" "v:-nn -v" "vv:-nn -vv" "vvv:-nn -vvv" "X:-nn -X")
-DEFAULT_MODE="dns-tcp redis smtp ftp bgp text-ports crafted-dns crafted-resp crafted-nfs"
+DEFAULT_MODE="dns-tcp redis smtp ftp bgp text-ports crafted-dns crafted-resp crafted-nfs crafted-openflow"
+# captures whose -v decoding tracer does not claim (OpenFlow message bodies): no v/vv/vvv
+NONVERBOSE_ONLY="crafted-openflow"
 
 BG_PIDS=()
 log() { printf '== %s\n' "$*" >&2; }
@@ -337,6 +339,9 @@ golden() {
     name=$(basename "$f" .pcap)
     for m in "${MODES[@]}"; do
       mode=${m%%:*} flags=${m#*:}
+      case " $NONVERBOSE_ONLY " in
+        *" $name "*) case $mode in v|vv|vvv) continue ;; esac ;;
+      esac
       # shellcheck disable=SC2086
       tcpdump -r "$f" $flags >"$HERE/golden/$name.$mode.txt" 2>/dev/null
     done
