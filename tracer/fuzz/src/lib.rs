@@ -30,7 +30,14 @@ impl Resolver for NoNames {
 
 fn options() -> Vec<PrintOptions> {
     let mut v = Vec::new();
-    for (numeric, verbose, hex_ascii) in [(2, 0, 0), (2, 1, 0), (2, 2, 0), (2, 3, 0), (0, 1, 0), (2, 3, 1)] {
+    for (numeric, verbose, hex_ascii) in [
+        (2, 0, 0),
+        (2, 1, 0),
+        (2, 2, 0),
+        (2, 3, 0),
+        (0, 1, 0),
+        (2, 3, 1),
+    ] {
         v.push(PrintOptions {
             numeric,
             verbose,
@@ -170,6 +177,6 @@ pub fn run(data: &[u8], ports: &[u16]) {
 
 /// Every application port print-tcp.c dispatches on, for the catch-all target.
 pub const APP_PORTS: &[u16] = &[
-    23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633, 6653, 21, 80, 8080, 554, 8554, 53,
-    639, 323, 646, 2049,
+    23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633, 6653, 21, 80, 8080, 554, 8554, 53, 639,
+    323, 646, 2049,
 ];
