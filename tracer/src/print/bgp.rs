@@ -577,8 +577,17 @@ fn extended_community(c: &mut Ctx, pptr: usize) -> R<()> {
         0x4004 => {
             let bw = f32::from_bits(c.be32(pptr + 4)?);
             let v = bw * 8.0 / 1_000_000.0;
-            use std::io::Write;
-            let _ = write!(c.out, "bandwidth: {:.3} Mbps", v as f64);
+            c.s("bandwidth: ");
+            if v.is_nan() {
+                // glibc's %f of a NaN: its sign, then "nan".
+                c.s(if v.is_sign_negative() { "-nan" } else { "nan" });
+            } else if v.is_infinite() {
+                c.s(if v < 0.0 { "-inf" } else { "inf" });
+            } else {
+                use std::io::Write;
+                let _ = write!(c.out, "{:.3}", v as f64);
+            }
+            c.s(" Mbps");
         }
         0x0005 | 0x0105 | 0x0205 | 0x8005 | 0x0107 | 0x8001 => c.ipaddr(pptr + 2)?,
         0x0306 | 0x8000 => {
@@ -854,6 +863,16 @@ fn decode_labeled_vpn_l2(c: &mut Ctx, pptr: usize) -> R<i32> {
         c.be16(pptr + 10)?,
         be24(c, pptr + 12)? >> 4,
     );
+    // tcpdump's UPDATE_BUF_BUFLEN: `room` is what is left of its 164-byte buffer; once
+    // a piece overflows it, later pieces are skipped (and so is one `pptr++`).
+    let mut room: usize = 64 + 100;
+    let piece = |c: &mut Ctx, room: &mut usize, f: &mut dyn FnMut(&mut Ctx)| {
+        let before = c.out.len();
+        f(c);
+        let n = c.out.len() - before;
+        *room = if n > *room { 0 } else { *room - n };
+    };
+    let rd_start = c.out.len();
     c.s("RD: ");
     vpn_rd(c, pptr)?;
     c.s(", CE-ID: ");
@@ -862,11 +881,15 @@ fn decode_labeled_vpn_l2(c: &mut Ctx, pptr: usize) -> R<i32> {
     c.num(off);
     c.s(", Label Base ");
     c.num(base);
+    let n = c.out.len() - rd_start;
+    room = if n > room { 0 } else { room - n };
     pptr += 15;
     tlen -= 15;
     while tlen != 0 {
         if tlen < 3 {
-            c.s("\n\t\tran past the end");
+            if room != 0 {
+                piece(c, &mut room, &mut |c| c.s("\n\t\tran past the end"));
+            }
             return Ok(plen as i32 + 2);
         }
         let tlv_type = c.u8(pptr)?;
@@ -874,32 +897,46 @@ fn decode_labeled_vpn_l2(c: &mut Ctx, pptr: usize) -> R<i32> {
         let mut ttlv_len = tlv_len.div_ceil(8);
         pptr += 3;
         if tlv_type == 1 {
-            c.s("\n\t\tcircuit status vector (");
-            c.num(tlv_type);
-            c.s(") length: ");
-            c.num(tlv_len);
-            c.s(": 0x");
+            if room != 0 {
+                piece(c, &mut room, &mut |c| {
+                    c.s("\n\t\tcircuit status vector (");
+                    c.num(tlv_type);
+                    c.s(") length: ");
+                    c.num(tlv_len);
+                    c.s(": 0x");
+                });
+            }
             while ttlv_len != 0 {
                 if tlen < 1 {
-                    c.s(" (ran past the end)");
+                    if room != 0 {
+                        piece(c, &mut room, &mut |c| c.s(" (ran past the end)"));
+                    }
                     return Ok(plen as i32 + 2);
                 }
                 if !c.ttest(pptr, 1) {
                     return Ok(-2);
                 }
-                let b = c.u8(pptr)?;
-                write::hex2(c.out, b);
-                pptr += 1;
+                if room != 0 {
+                    let b = c.u8(pptr)?;
+                    piece(c, &mut room, &mut |c| write::hex2(c.out, b));
+                    pptr += 1;
+                }
                 ttlv_len -= 1;
                 tlen -= 1;
             }
         } else {
-            c.s("\n\t\tunknown TLV #");
-            c.num(tlv_type);
-            c.s(", length: ");
-            c.num(tlv_len);
+            if room != 0 {
+                piece(c, &mut room, &mut |c| {
+                    c.s("\n\t\tunknown TLV #");
+                    c.num(tlv_type);
+                    c.s(", length: ");
+                    c.num(tlv_len);
+                });
+            }
             if tlen < ttlv_len {
-                c.s(" (ran past the end)");
+                if room != 0 {
+                    piece(c, &mut room, &mut |c| c.s(" (ran past the end)"));
+                }
                 return Ok(plen as i32 + 2);
             }
             tlen -= ttlv_len;

@@ -282,9 +282,9 @@ fn tlv(c: &mut Ctx, tptr: usize, msg_tlen: u32) -> R<u32> {
                 0x80 => {
                     check!(7);
                     let mut vc_info_len = c.u8(tptr + 2)? as u32;
-                    let pw = c.be16(tptr)?;
-                    let group = c.be32(tptr + 3)?;
                     if vc_info_len == 0 {
+                        let pw = c.be16(tptr)?;
+                        let group = c.be32(tptr + 3)?;
                         c.s(": ");
                         c.tok(PW_TYPES, "Unknown", (pw & 0x7fff) as u32);
                         c.s(if pw & 0x8000 != 0 { ", " } else { ", no " });
@@ -294,6 +294,8 @@ fn tlv(c: &mut Ctx, tptr: usize, msg_tlen: u32) -> R<u32> {
                         return Ok(done);
                     }
                     check!(11);
+                    let pw = c.be16(tptr)?;
+                    let group = c.be32(tptr + 3)?;
                     let vcid = c.be32(tptr + 7)?;
                     c.s(": ");
                     c.tok(PW_TYPES, "Unknown", (pw & 0x7fff) as u32);

@@ -58,8 +58,9 @@ pub(crate) fn print(c: &mut Ctx, sp: usize, length: u32) -> R<()> {
                 }
             }
             2 => {
+                c.s(" SA-Request");
                 c.bytes(sp + 1, 4)?;
-                c.s(" SA-Request for ");
+                c.s(" for ");
                 c.ipaddr(sp + 1)?;
             }
             4 => {

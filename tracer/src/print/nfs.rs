@@ -242,7 +242,8 @@ fn parsereq(c: &Ctx, rp: usize, length: u32) -> R<Option<usize>> {
         return Ok(None);
     }
     let len = c.be32(dp + 4)?;
-    let rounded = (len as u64 + 3) & !3;
+    // roundup2() of a u_int: wraps to 0 for the last three values.
+    let rounded = (len.wrapping_add(3) & !3) as u64;
     if !c.ttest(dp + 8, rounded as usize) {
         return Ok(None);
     }
@@ -255,7 +256,7 @@ fn parsereq(c: &Ctx, rp: usize, length: u32) -> R<Option<usize>> {
         return Ok(None);
     }
     let len = c.be32(dp + 4)?;
-    let rounded = (len as u64 + 3) & !3;
+    let rounded = (len.wrapping_add(3) & !3) as u64;
     if !c.ttest(dp + 8, rounded as usize) {
         return Ok(None);
     }

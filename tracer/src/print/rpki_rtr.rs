@@ -153,27 +153,28 @@ fn pdu(c: &mut Ctx, tptr: usize, len: u32, recurse: bool, ind: u32) -> R<u32> {
             c.num(code);
             c.s("), Encapsulated PDU length: ");
             c.num(enc);
+            // tcpdump adds these lengths as u_int: the sums wrap, as here.
             if enc != 0 {
-                if (pdu_len as u64) < tlen as u64 + enc as u64 {
+                if pdu_len < tlen.wrapping_add(enc) {
                     return invalid(c);
                 }
                 if !recurse {
-                    tcheck(c, tptr, (tlen + enc) as usize)?;
+                    tcheck(c, tptr, tlen.wrapping_add(enc) as usize)?;
                 } else {
                     indent(c, ind + 4);
                     c.s("-----encapsulated PDU-----");
                     pdu(c, tptr + tlen as usize, enc, false, ind + 2)?;
                 }
-                tlen += enc;
+                tlen = tlen.wrapping_add(enc);
             }
-            if pdu_len < tlen + 4 {
+            if pdu_len < tlen.wrapping_add(4) {
                 return invalid(c);
             }
-            tcheck(c, tptr, (tlen + 4) as usize)?;
+            tcheck(c, tptr, tlen.wrapping_add(4) as usize)?;
             let text_length = c.be32(tptr + tlen as usize)?;
-            tlen += 4;
+            tlen = tlen.wrapping_add(4);
             if text_length != 0 {
-                if (pdu_len as u64) < tlen as u64 + text_length as u64 {
+                if pdu_len < tlen.wrapping_add(text_length) {
                     return invalid(c);
                 }
                 indent(c, ind + 2);
