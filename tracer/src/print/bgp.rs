@@ -870,7 +870,7 @@ fn decode_labeled_vpn_l2(c: &mut Ctx, pptr: usize) -> R<i32> {
         let before = c.out.len();
         f(c);
         let n = c.out.len() - before;
-        *room = if n > *room { 0 } else { *room - n };
+        *room = room.saturating_sub(n);
     };
     let rd_start = c.out.len();
     c.s("RD: ");
@@ -882,7 +882,7 @@ fn decode_labeled_vpn_l2(c: &mut Ctx, pptr: usize) -> R<i32> {
     c.s(", Label Base ");
     c.num(base);
     let n = c.out.len() - rd_start;
-    room = if n > room { 0 } else { room - n };
+    room = room.saturating_sub(n);
     pptr += 15;
     tlen -= 15;
     while tlen != 0 {
