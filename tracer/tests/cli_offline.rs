@@ -82,6 +82,45 @@ fn reading_every_corpus_file_prints_the_golden_text_in_all_ten_modes() {
     );
 }
 
+/// `tracer -r` on the application corpus (tests/data/app): DNS, RESP, BGP, the text
+/// protocols, ... from real servers and crafted payloads, byte for byte tcpdump's text in
+/// every mode with a golden file (`-nn`, `-v`, `-vv`, `-vvv`, `-X`, and no flags).
+#[test]
+fn reading_the_app_captures_prints_the_golden_text_in_every_mode() {
+    let cases = support::app_golden_cases();
+    assert!(
+        cases.len() >= 40,
+        "app corpus missing: {} cases",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for (pcap, mode, flags, want) in &cases {
+        let mut args = vec!["-r", pcap.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let out = tracer(&args);
+        let name = pcap.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            out.status.success(),
+            "{name} {mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.stdout != *want {
+            let (got, want) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(want),
+            );
+            failures.push(format!("{name}.{mode}: {}", first_difference(&got, &want)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn reading_a_file_announces_it_like_tcpdump_on_stderr() {
     let Some(root) = corpus() else { return };

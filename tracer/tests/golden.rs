@@ -55,6 +55,34 @@ fn every_golden_file_matches_byte_for_byte() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The application printers (DNS, RESP, BGP, the text protocols, ...) on the captures of
+/// `tests/data/app`: real servers in namespaces and crafted malformed payloads, against
+/// the text tcpdump 4.99.3 printed for them, in every mode that has a golden file.
+#[test]
+fn app_corpus_matches_its_golden_files_in_every_mode() {
+    set_utc();
+    let cases = app_golden_cases();
+    assert!(
+        cases.len() >= 40,
+        "app corpus missing: {} cases",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for (pcap, mode, flags, expected) in &cases {
+        let got = print_file(pcap, flags);
+        if let Some(d) = diff(expected, &got) {
+            let name = pcap.file_stem().unwrap().to_string_lossy().to_string();
+            failures.push(format!("{name}.{mode}: {d}"));
+        }
+    }
+    eprintln!(
+        "app golden: {} of {} (pcap, mode) pairs match",
+        cases.len() - failures.len(),
+        cases.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 use std::path::PathBuf;
 use support::craft::*;
 use tracer::packet::{LinkType, Packet, Timestamp};
@@ -814,6 +842,16 @@ fn truncated_and_mutated_packets_never_panic() {
         let p = read_pcap(&pcap);
         for r in p.records {
             packets.push((p.link, r.data));
+        }
+    }
+    // The application captures too (their prefixes are in them already for the crafted
+    // ones; the huge nesting cases only get mutated).
+    for (pcap, _) in app_pcaps() {
+        let p = read_pcap(&pcap);
+        for r in p.records {
+            if r.data.len() == r.wire_len as usize && r.data.len() <= 1600 {
+                packets.push((p.link, r.data));
+            }
         }
     }
     let sets = all_option_sets();

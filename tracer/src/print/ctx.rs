@@ -7,6 +7,7 @@
 //! something else instead).
 
 use super::names::Names;
+use super::nfs::XidMap;
 use super::seq::SeqTable;
 use super::write;
 use super::PrintOptions;
@@ -28,8 +29,12 @@ pub(crate) struct Ctx<'p, 'o> {
     pub opts: &'o PrintOptions,
     pub names: &'o mut Names,
     pub seq: &'o mut SeqTable,
+    /// NFS calls seen, to decode their replies (tcpdump's `xid_map`).
+    pub nfs: &'o mut XidMap,
     /// Length of the link-layer header (what `-x` skips), as the link printers report it.
     pub ll_hdr_len: usize,
+    /// How many packets deep the printers are (an MSDP data packet is one level in).
+    pub depth: u8,
 }
 
 impl<'p, 'o> Ctx<'p, 'o> {

@@ -142,8 +142,10 @@ fn printroute(c: &mut Ctx, cp: usize, length: usize) -> R<bool> {
         c.b(b']');
     }
     let ptr_raw = c.u8(cp + 2)?;
-    let ptr = (ptr_raw as i32) - 1;
-    if ptr < 3 || ((ptr + 1) & 3) != 0 || ptr > length as i32 + 1 {
+    // A u_int in tcpdump: a pointer byte of 0 wraps to 0xffffffff (then every address
+    // gets its comma).
+    let ptr = (ptr_raw as u32).wrapping_sub(1);
+    if ptr < 3 || (ptr.wrapping_add(1) & 3) != 0 || ptr > length as u32 + 1 {
         c.s(" [bad ptr ");
         c.num(ptr_raw);
         c.b(b']');
@@ -155,7 +157,7 @@ fn printroute(c: &mut Ctx, cp: usize, length: usize) -> R<bool> {
         }
         c.b(b' ');
         c.ipaddr(cp + len)?;
-        if ptr > len as i32 {
+        if ptr > len as u32 {
             c.b(b',');
         }
         len += 4;
@@ -406,6 +408,10 @@ fn print_body(c: &mut Ctx, ip: usize, hlen: u32, len: &mut u32) -> R<()> {
         let mut any = false;
         for (bit, name) in [(0x2000u16, "+"), (0x4000, "DF"), (0x8000, "rsvd")] {
             if off & bit != 0 {
+                // bittok2str: names separated by ", "
+                if any {
+                    c.s(", ");
+                }
                 c.s(name);
                 any = true;
             }

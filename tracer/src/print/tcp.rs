@@ -1,8 +1,11 @@
 //! TCP (tcpdump's print-tcp.c): ports, flags, relative sequence numbers, checksum,
-//! options, length, and the payload hand-off (HTTP and other text protocols, RST data).
+//! options, length, and the payload hand-off to the application printers by port.
 
 use super::ctx::{Ctx, Trunc, R};
-use super::{http, ip, ip6, tcp_options};
+use super::{
+    beep, bgp, domain, http, ip, ip6, ldp, msdp, nfs, openflow, pptp, resp, rpki_rtr, rtsp, ssh,
+    tcp_options, telnet, txtproto,
+};
 
 pub(crate) const TH_FIN: u8 = 0x01;
 pub(crate) const TH_SYN: u8 = 0x02;
@@ -219,7 +222,7 @@ pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented:
         rst_data(c, bp, length);
         return Ok(());
     }
-    http::dispatch(c, bp, length, sport, dport)
+    payload(c, bp, length, sport, dport, iph)
 }
 
 /// `print_tcp_rst_data`: up to 30 bytes of RST payload, escaped.
@@ -243,4 +246,74 @@ fn rst_data(c: &mut Ctx, sp: usize, length: u32) {
         length -= 1;
     }
     c.b(b']');
+}
+
+/// The port switch at the end of tcp_print: the first port in tcpdump's order that either
+/// end uses picks the printer (so 22 <-> 80 is SSH). tcpdump 4.99.3 as Debian builds it has
+/// no SMB printer (`--enable-smb` is off), so 139 and 445 fall through to the ports after
+/// them. Ports tcpdump does not list (POP3, IMAP, SIP, ...) print only the TCP summary.
+fn payload(c: &mut Ctx, bp: usize, length: u32, sport: u16, dport: u16, iph: usize) -> R<()> {
+    let is = |p: u16| sport == p || dport == p;
+    if is(23) {
+        telnet::print(c, bp, length)
+    } else if is(25) {
+        c.s(": ");
+        txtproto::smtp(c, bp, length)
+    } else if is(43) {
+        c.s(": ");
+        txtproto::whois(c, bp, length)
+    } else if is(179) {
+        bgp::print(c, bp, length)
+    } else if is(1723) {
+        pptp::print(c, bp)
+    } else if is(6379) {
+        resp::print(c, bp, length)
+    } else if is(22) {
+        ssh::print(c, bp, length)
+    } else if is(10288) {
+        beep::print(c, bp, length)
+    } else if is(6633) || is(6653) {
+        openflow::print(c, bp, length)
+    } else if is(21) {
+        c.s(": ");
+        txtproto::ftp(c, bp, length)
+    } else if is(80) || is(8080) {
+        c.s(": ");
+        http::print(c, bp, length)
+    } else if is(554) || is(8554) {
+        c.s(": ");
+        rtsp::print(c, bp, length)
+    } else if is(53) {
+        domain::print(c, bp, length)
+    } else if is(639) {
+        msdp::print(c, bp, length)
+    } else if is(323) {
+        rpki_rtr::print(c, bp, length)
+    } else if is(646) {
+        ldp::print(c, bp, length)
+    } else if is(2049) && length >= 4 && c.ttest(bp, 4) {
+        // NFS over TCP: the RPC record mark, then a call to or a reply from port 2049.
+        let fraglen = (c.be32(bp)? & 0x7fff_ffff).min(length - 4);
+        let rp = bp + 4;
+        if c.ttest(rp + 4, 4) {
+            let direction = c.be32(rp + 4)?;
+            if dport == 2049 && direction == 0 {
+                let xid = c.be32(rp)?;
+                c.s(": NFS request xid ");
+                c.num(xid);
+                c.b(b' ');
+                return nfs::request(c, rp, fraglen, iph);
+            }
+            if sport == 2049 && direction == 1 {
+                let xid = c.be32(rp)?;
+                c.s(": NFS reply xid ");
+                c.num(xid);
+                c.b(b' ');
+                return nfs::reply(c, rp, fraglen, iph);
+            }
+        }
+        Ok(())
+    } else {
+        Ok(())
+    }
 }

@@ -125,6 +125,45 @@ pub fn corpus_pcaps() -> Vec<(PathBuf, PathBuf)> {
     v
 }
 
+/// Golden modes of the application-printer corpus (`tests/data/app`): file suffix and
+/// tcpdump flags. `default` (no flags: port and host names) exists only for some captures.
+pub const APP_MODES: [(&str, &[&str]); 6] = [
+    ("nn", &["-nn"]),
+    ("v", &["-nn", "-v"]),
+    ("vv", &["-nn", "-vv"]),
+    ("vvv", &["-nn", "-vvv"]),
+    ("X", &["-nn", "-X"]),
+    ("default", &[]),
+];
+
+/// The application-printer corpus: every `tests/data/app/*.pcap` with its golden folder.
+pub fn app_pcaps() -> Vec<(PathBuf, PathBuf)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/app");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().map(|f| (f, dir.join("golden"))).collect()
+}
+
+/// Every (pcap, mode, flags, golden text) of the application corpus that has a golden file.
+pub fn app_golden_cases() -> Vec<(PathBuf, &'static str, &'static [&'static str], Vec<u8>)> {
+    let mut v = Vec::new();
+    for (pcap, golden) in app_pcaps() {
+        let name = pcap.file_stem().unwrap().to_string_lossy().to_string();
+        for (mode, flags) in APP_MODES {
+            if let Ok(text) = std::fs::read(golden.join(format!("{name}.{mode}.txt"))) {
+                v.push((pcap.clone(), mode, flags, text));
+            }
+        }
+    }
+    v
+}
+
 /// tcpdump-style flags -> PrintOptions.
 pub fn options(flags: &[&str]) -> PrintOptions {
     let mut o = PrintOptions::default();

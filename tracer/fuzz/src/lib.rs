@@ -1,0 +1,182 @@
+//! Shared driver of the fuzz targets: the input becomes a TCP segment to or from one of
+//! the application ports and is printed in every verbosity (and with names, and `-X
+//! -vvv`, which changes telnet's output), so each application printer sees arbitrary
+//! payloads, cut anywhere.
+//!
+//! Input layout: byte 0 picks the port (`ports[b % len]`), the direction (bit 7) and IPv6
+//! (bit 6); byte 1 is how much of the segment is captured (255: all of it, else that
+//! share of it); the rest is the payload.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracer::packet::{LinkType, Packet, Timestamp};
+use tracer::print::{PrintOptions, Printer, Resolver};
+
+struct NoNames;
+
+impl Resolver for NoNames {
+    fn host(&self, _a: std::net::IpAddr) -> Option<String> {
+        None
+    }
+    fn tcp_port(&self, _p: u16) -> Option<String> {
+        None
+    }
+    fn if_name(&self, _i: u32) -> Option<String> {
+        None
+    }
+}
+
+fn options() -> Vec<PrintOptions> {
+    let mut v = Vec::new();
+    for (numeric, verbose, hex_ascii) in [
+        (2, 0, 0),
+        (2, 1, 0),
+        (2, 2, 0),
+        (2, 3, 0),
+        (0, 1, 0),
+        (2, 3, 1),
+    ] {
+        v.push(PrintOptions {
+            numeric,
+            verbose,
+            hex_ascii,
+            ..Default::default()
+        });
+    }
+    v
+}
+
+thread_local! {
+    static PRINTERS: RefCell<Vec<Printer>> = RefCell::new(
+        options()
+            .into_iter()
+            .map(|o| {
+                let mut p = Printer::with_resolver(o, Arc::new(NoNames));
+                p.set_lookup_bound(Duration::ZERO);
+                p
+            })
+            .collect(),
+    );
+}
+
+fn csum(data: &[u8], init: u32) -> u16 {
+    let mut s = init;
+    for ch in data.chunks(2) {
+        let w = if ch.len() == 2 {
+            u16::from_be_bytes([ch[0], ch[1]])
+        } else {
+            u16::from_be_bytes([ch[0], 0])
+        };
+        s += w as u32;
+    }
+    while s >> 16 != 0 {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    !(s as u16)
+}
+
+/// The Ethernet frame of a TCP segment carrying `payload`.
+pub fn frame(sport: u16, dport: u16, payload: &[u8], v6: bool) -> Vec<u8> {
+    let mut tcp = Vec::with_capacity(20 + payload.len());
+    tcp.extend_from_slice(&sport.to_be_bytes());
+    tcp.extend_from_slice(&dport.to_be_bytes());
+    tcp.extend_from_slice(&1000u32.to_be_bytes());
+    tcp.extend_from_slice(&2000u32.to_be_bytes());
+    tcp.extend_from_slice(&[0x50, 0x18, 0x01, 0xf6, 0, 0, 0, 0]);
+    tcp.extend_from_slice(payload);
+    let mut f = vec![2, 0x79, 0, 0, 0, 2, 2, 0x79, 0, 0, 0, 1];
+    if v6 {
+        let (s, d) = ([0xfd, 0x79, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1u8], {
+            let mut d = [0u8; 16];
+            d[0] = 0xfd;
+            d[1] = 0x79;
+            d[15] = 2;
+            d
+        });
+        let mut ph = Vec::new();
+        ph.extend_from_slice(&s);
+        ph.extend_from_slice(&d);
+        ph.extend_from_slice(&(tcp.len() as u32).to_be_bytes());
+        ph.extend_from_slice(&[0, 0, 0, 6]);
+        let sum: u32 = ph
+            .chunks(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
+            .sum();
+        let c = csum(&tcp, sum);
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
+        f.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[6, 64]);
+        f.extend_from_slice(&s);
+        f.extend_from_slice(&d);
+    } else {
+        let (s, d) = ([10u8, 79, 0, 1], [10u8, 79, 0, 2]);
+        let mut ph = Vec::new();
+        ph.extend_from_slice(&s);
+        ph.extend_from_slice(&d);
+        ph.extend_from_slice(&[0, 6]);
+        ph.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+        let sum: u32 = ph
+            .chunks(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
+            .sum();
+        let c = csum(&tcp, sum);
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        let total = (20 + tcp.len()) as u16;
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        ip.extend_from_slice(&s);
+        ip.extend_from_slice(&d);
+        let c = csum(&ip, 0);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&ip);
+    }
+    f.extend_from_slice(&tcp);
+    f
+}
+
+/// Prints the segment described by `data` (see the module doc) in every mode.
+pub fn run(data: &[u8], ports: &[u16]) {
+    if data.len() < 2 || data.len() > 65_000 {
+        return;
+    }
+    let port = ports[(data[0] & 0x3f) as usize % ports.len()];
+    let (sport, dport) = if data[0] & 0x80 != 0 {
+        (port, 40000)
+    } else {
+        (40000, port)
+    };
+    let f = frame(sport, dport, &data[2..], data[0] & 0x40 != 0);
+    let cut = if data[1] == 255 {
+        f.len()
+    } else {
+        f.len() * data[1] as usize / 255
+    };
+    let pkt = Packet {
+        ts: Timestamp {
+            sec: 1_700_000_000,
+            nsec: 0,
+        },
+        link: LinkType::Ethernet,
+        data: &f[..cut],
+        wire_len: f.len() as u32,
+    };
+    let mut out = Vec::new();
+    PRINTERS.with(|p| {
+        for pr in p.borrow_mut().iter_mut() {
+            out.clear();
+            pr.print(&pkt, &mut out);
+            assert!(out.ends_with(b"\n"));
+        }
+    });
+}
+
+/// Every application port print-tcp.c dispatches on, for the catch-all target.
+pub const APP_PORTS: &[u16] = &[
+    23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633, 6653, 21, 80, 8080, 554, 8554, 53, 639,
+    323, 646, 2049,
+];
