@@ -4,6 +4,7 @@
 use std::{
     io::{self, IsTerminal, Write},
     ops::ControlFlow,
+    sync::Arc,
     time::Duration,
 };
 
@@ -27,6 +28,7 @@ use crate::{
 use crate::{
     conn::{Event, RecordPrinter, TimeBase, Tracker, TrackerOptions, CLOSE_LINGER_NS},
     live::{AnalyticsOptions, Counters, TableDump},
+    metrics::{KernelFeed, Metrics},
     packet::Timestamp,
 };
 use tracer_common::{PacketFields, Record};
@@ -63,6 +65,8 @@ struct Records {
     events: Vec<Event>,
     /// Records printed.
     printed: u64,
+    /// Print HTTP records (`--http`; `--metrics` alone has the kernel send them too).
+    http: bool,
 }
 
 /// Where packets go: printed, written to a file, counted into connections.
@@ -87,6 +91,8 @@ struct Sink {
     closed: bool,
     /// `-s`: packets are cut to this many bytes (after a userspace filter saw them whole).
     snaplen: u32,
+    /// `--metrics`: every record is counted here, printed or not.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Sink {
@@ -112,7 +118,7 @@ impl Sink {
             None => None,
         };
         let analytics = args.analytics();
-        let print = (writer.is_none() || args.print) && !analytics;
+        let print = (writer.is_none() || args.print) && !args.tracking();
         let stdout = io::stdout();
         let tty = stdout.is_terminal();
         let flush_each_packet = args.line_buffered || (tty && (print || analytics));
@@ -144,6 +150,7 @@ impl Sink {
             }),
             events: Vec::new(),
             printed: 0,
+            http: args.http,
         });
         Ok(Sink {
             output,
@@ -166,6 +173,7 @@ impl Sink {
             } else {
                 args.snaplen()
             },
+            metrics: None,
         })
     }
 
@@ -274,9 +282,12 @@ impl Sink {
 
     /// Takes one connection or HTTP record.
     fn event(&mut self, e: Event, tb: &TimeBase) -> Result<ControlFlow<()>> {
+        if let Some(m) = &self.metrics {
+            m.record(&e);
+        }
         match self.records.as_mut() {
-            Some(r) => r.events.push(e),
-            None => return Ok(ControlFlow::Continue(())),
+            Some(r) if r.http || matches!(e, Event::Conn(_)) => r.events.push(e),
+            _ => return Ok(ControlFlow::Continue(())),
         }
         self.print_events(tb)
     }
@@ -370,6 +381,9 @@ fn plural(n: u64) -> &'static str {
 /// `tracer -r FILE`.
 pub fn offline(args: &Args) -> Result<()> {
     let path = args.read.as_ref().expect("offline needs -r");
+    if args.metrics.is_some() {
+        bail!("--metrics serves a live capture's metrics: it does not take -r");
+    }
     let filter = Filter::parse(&args.filter_text())?;
     let mut reader = PcapReader::open(path)?;
     let linktype = reader.linktype_number().unwrap_or(1);
@@ -458,7 +472,8 @@ fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
 
 /// Live capture until a signal, `-c`, or an error: start, loop, summary.
 pub async fn live(args: &Args) -> Result<()> {
-    let mut cap = LiveCapture::start(args)?;
+    let metrics = args.metrics.map(crate::metrics::start).transpose()?;
+    let mut cap = LiveCapture::start(args, metrics)?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let interrupted = cap.run(&mut sigint, &mut sigterm).await?;
@@ -479,19 +494,21 @@ struct LiveCapture {
     sink: Sink,
     filter_in_userspace: bool,
     analytics: bool,
+    /// `--metrics`: the kernel's totals, pushed each second.
+    feed: Option<KernelFeed>,
 }
 
 impl LiveCapture {
     /// Parses the filter, loads and attaches, prints tcpdump's banner.
-    fn start(args: &Args) -> Result<LiveCapture> {
+    fn start(args: &Args, metrics: Option<Arc<Metrics>>) -> Result<LiveCapture> {
         let filter = Filter::parse(&args.filter_text())?;
         let (interfaces, cooked) = resolve_interfaces(args)?;
         let kernel_filter = filter.kernel_program().to_vec();
         let filter_in_userspace = filter.placement() == Placement::Userspace;
-        let analytics = args.analytics();
+        let analytics = args.tracking();
         if analytics && filter_in_userspace {
             bail!(
-                "--conn and --http count packets in the kernel, and this filter needs {} instructions, more than the kernel's {}: shorten the expression",
+                "--conn, --http and --metrics count packets in the kernel, and this filter needs {} instructions, more than the kernel's {}: shorten the expression",
                 filter.program().len(),
                 tracer_common::filter::MAX_FILTER_INSNS
             );
@@ -516,7 +533,7 @@ impl LiveCapture {
             software_tx: decoder.software_tx_interfaces(),
             packets: !analytics || args.write.is_some(),
             analytics: analytics.then(|| AnalyticsOptions {
-                http: args.http,
+                http: args.track_http(),
                 max_conns: args.max_conns,
                 idle_ns: args.conn_idle.saturating_mul(1_000_000_000),
                 linger_ns: CLOSE_LINGER_NS,
@@ -531,7 +548,8 @@ impl LiveCapture {
             .iter()
             .map(|i| (i.index, i.name.clone()))
             .collect();
-        let sink = Sink::new(args, filter, filter_in_userspace, link, ifnames)?;
+        let mut sink = Sink::new(args, filter, filter_in_userspace, link, ifnames)?;
+        sink.metrics.clone_from(&metrics);
         let (live, rings) = Live::start(&opts)?;
 
         let names: Vec<&str> = if cooked {
@@ -557,13 +575,16 @@ impl LiveCapture {
         if analytics {
             eprintln!(
                 "tracer: tracking connections in the kernel{} (flow table of {} entries)",
-                if args.http {
+                if args.track_http() {
                     " with HTTP exchanges"
                 } else {
                     ""
                 },
                 args.max_conns
             );
+        }
+        if let Some(addr) = args.metrics {
+            eprintln!("tracer: serving metrics at http://{addr}/metrics");
         }
         if args.verbose > 0 {
             let hooks: Vec<String> = live
@@ -590,6 +611,7 @@ impl LiveCapture {
             sink,
             filter_in_userspace,
             analytics,
+            feed: metrics.map(|m| KernelFeed::new(m, args.max_conns)),
         })
     }
 
@@ -617,6 +639,9 @@ impl LiveCapture {
                 // Follow wall-clock steps (NTP, settimeofday) and offload changes.
                 self.decoder.clock.refresh();
                 self.decoder.refresh_offloads(&self.interfaces);
+                if let Some(feed) = &mut self.feed {
+                    feed.tick(&self.live, now);
+                }
                 last_clock = now;
             }
             let flow = self.deliver(now, stop)?;
