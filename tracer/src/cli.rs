@@ -1,6 +1,6 @@
 //! Command line: tcpdump's flags, spelled and counted as tcpdump spells and counts them.
 
-use std::path::PathBuf;
+use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{ArgAction, Parser, ValueEnum};
 
@@ -150,6 +150,12 @@ pub struct Args {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stats_interval: Option<u64>,
 
+    /// Serve Prometheus/OpenMetrics metrics of the connection analytics at
+    /// http://ADDR:PORT/metrics. Tracks connections and HTTP exchanges in the kernel as
+    /// --conn --http do; prints their records only with --conn/--http.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<SocketAddr>,
+
     /// List the interfaces tracer can capture on, and exit.
     #[arg(short = 'D', long = "list-interfaces")]
     pub list_interfaces: bool,
@@ -224,9 +230,20 @@ impl Args {
         self.states || self.retrans || self.stats_interval.is_some()
     }
 
-    /// Whether packets are printed or written (not only records).
+    /// Whether packets are printed or written (not only records or metrics).
     pub fn packets(&self) -> bool {
-        self.write.is_some() || !(self.analytics() || self.socket_records())
+        self.write.is_some()
+            || !(self.analytics() || self.socket_records() || self.metrics.is_some())
+    }
+
+    /// Connections tracked in the kernel: `--conn`, `--http` or `--metrics`.
+    pub fn tracking(&self) -> bool {
+        self.analytics() || self.metrics.is_some()
+    }
+
+    /// HTTP exchanges paired in the kernel: `--http` or `--metrics`.
+    pub fn track_http(&self) -> bool {
+        self.http || self.metrics.is_some()
     }
 
     /// The filter expression as tcpdump sees it: the words joined by spaces.
@@ -298,6 +315,20 @@ mod tests {
         assert!(parse(&["--max-conns", "0"]).is_err());
         assert!(parse(&["--conn-idle", "0"]).is_err());
         assert!(!parse(&["--json"]).unwrap().analytics());
+    }
+
+    #[test]
+    fn metrics_address() {
+        let a = parse(&["--metrics", "10.0.0.1:9464", "port", "80"]).unwrap();
+        assert_eq!(a.metrics, Some("10.0.0.1:9464".parse().unwrap()));
+        assert!(a.tracking() && a.track_http() && !a.analytics());
+        assert!(parse(&["--metrics", "[::1]:9464"]).is_ok());
+        for bad in ["10.0.0.1", "localhost:9464", "10.0.0.1:99999", ":9464", ""] {
+            let e = parse(&["--metrics", bad]).unwrap_err();
+            let line = one_line(&e.to_string());
+            assert!(line.contains("--metrics"), "{line}");
+        }
+        assert!(!parse(&["--conn"]).unwrap().track_http());
     }
 
     #[test]

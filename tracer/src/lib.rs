@@ -9,6 +9,7 @@ pub mod cli;
 pub mod conn;
 pub mod filter;
 pub mod live;
+pub mod metrics;
 pub mod packet;
 pub mod pcap;
 pub mod print;

@@ -4,6 +4,7 @@
 use std::{
     io::{self, IsTerminal, Write},
     ops::ControlFlow,
+    sync::Arc,
     time::Duration,
 };
 
@@ -30,6 +31,7 @@ use crate::{
         TrackerOptions, CLOSE_LINGER_NS,
     },
     live::{AnalyticsOptions, Counters, TableDump},
+    metrics::{KernelFeed, Metrics},
     packet::Timestamp,
 };
 use tracer_common::{PacketFields, Record};
@@ -96,6 +98,8 @@ struct Sink {
     closed: bool,
     /// `-s`: packets are cut to this many bytes (after a userspace filter saw them whole).
     snaplen: u32,
+    /// `--metrics`: every record is counted here, printed or not.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Sink {
@@ -121,7 +125,7 @@ impl Sink {
             None => None,
         };
         let analytics = args.analytics();
-        let records = analytics || args.socket_records() || args.process;
+        let records = args.tracking() || args.socket_records() || args.process;
         let print = (writer.is_none() || args.print) && args.packets();
         let stdout = io::stdout();
         let tty = stdout.is_terminal();
@@ -189,6 +193,7 @@ impl Sink {
             } else {
                 args.snaplen()
             },
+            metrics: None,
         })
     }
 
@@ -321,7 +326,12 @@ impl Sink {
 
     /// Takes one record (connection, HTTP exchange, socket).
     fn event(&mut self, e: Event, tb: &TimeBase) -> Result<ControlFlow<()>> {
+        if let Some(m) = &self.metrics {
+            m.record(&e);
+        }
         match self.records.as_mut() {
+            // The printer decides what is printed (RecordSelect); socket records also
+            // teach it the owners of the host's sockets.
             Some(r) => r.events.push(e),
             None => return Ok(ControlFlow::Continue(())),
         }
@@ -378,7 +388,11 @@ impl Sink {
         let reached = self.limit.is_some_and(|n| r.printed >= n);
         let flow = self.write_line()?;
         self.out.flush()?;
-        Ok(if reached { ControlFlow::Break(()) } else { flow })
+        Ok(if reached {
+            ControlFlow::Break(())
+        } else {
+            flow
+        })
     }
 
     /// The end of a file: the connections still open and their unanswered requests.
@@ -440,6 +454,9 @@ fn plural(n: u64) -> &'static str {
 /// `tracer -r FILE`.
 pub fn offline(args: &Args) -> Result<()> {
     let path = args.read.as_ref().expect("offline needs -r");
+    if args.metrics.is_some() {
+        bail!("--metrics serves a live capture's metrics: it does not take -r");
+    }
     for (on, flag) in [
         (args.states, "--states"),
         (args.retrans, "--retrans"),
@@ -540,7 +557,8 @@ fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
 
 /// Live capture until a signal, `-c`, or an error: start, loop, summary.
 pub async fn live(args: &Args) -> Result<()> {
-    let mut cap = LiveCapture::start(args)?;
+    let metrics = args.metrics.map(crate::metrics::start).transpose()?;
+    let mut cap = LiveCapture::start(args, metrics)?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let interrupted = cap.run(&mut sigint, &mut sigterm).await?;
@@ -565,11 +583,13 @@ struct LiveCapture {
     stats_every: Option<Duration>,
     /// Only socket records (no packet hooks).
     sockets_only: bool,
+    /// `--metrics`: the kernel's totals, pushed each second.
+    feed: Option<KernelFeed>,
 }
 
 impl LiveCapture {
     /// Parses the filter, loads and attaches, prints tcpdump's banner.
-    fn start(args: &Args) -> Result<LiveCapture> {
+    fn start(args: &Args, metrics: Option<Arc<Metrics>>) -> Result<LiveCapture> {
         let filter = Filter::parse(&args.filter_text())?;
         // Only socket records: no packet hooks, on no interface.
         let sockets_only = !args.packets() && !args.analytics();
@@ -587,10 +607,10 @@ impl LiveCapture {
         }
         let kernel_filter = filter.kernel_program().to_vec();
         let filter_in_userspace = filter.placement() == Placement::Userspace;
-        let analytics = args.analytics();
+        let analytics = args.tracking();
         if analytics && filter_in_userspace {
             bail!(
-                "--conn and --http count packets in the kernel, and this filter needs {} instructions, more than the kernel's {}: shorten the expression",
+                "--conn, --http and --metrics count packets in the kernel, and this filter needs {} instructions, more than the kernel's {}: shorten the expression",
                 filter.program().len(),
                 tracer_common::filter::MAX_FILTER_INSNS
             );
@@ -616,7 +636,7 @@ impl LiveCapture {
             packets: args.packets(),
             sockets: {
                 let mut f = 0;
-                if args.states || args.conn || args.process {
+                if args.states || args.conn || args.process || args.metrics.is_some() {
                     f |= tracer_common::sock_flag::STATES;
                 }
                 if args.retrans {
@@ -625,7 +645,7 @@ impl LiveCapture {
                 f
             },
             analytics: analytics.then(|| AnalyticsOptions {
-                http: args.http,
+                http: args.track_http(),
                 max_conns: args.max_conns,
                 idle_ns: args.conn_idle.saturating_mul(1_000_000_000),
                 linger_ns: CLOSE_LINGER_NS,
@@ -641,6 +661,7 @@ impl LiveCapture {
             .map(|i| (i.index, i.name.clone()))
             .collect();
         let mut sink = Sink::new(args, filter, filter_in_userspace, link, ifnames)?;
+        sink.metrics.clone_from(&metrics);
         let (live, rings) = Live::start(&opts)?;
         if args.conn || args.process {
             // Owners of the sockets that exist already (the kernel reports later ones).
@@ -676,13 +697,16 @@ impl LiveCapture {
         if analytics {
             eprintln!(
                 "tracer: tracking connections in the kernel{} (flow table of {} entries)",
-                if args.http {
+                if args.track_http() {
                     " with HTTP exchanges"
                 } else {
                     ""
                 },
                 args.max_conns
             );
+        }
+        if let Some(addr) = args.metrics {
+            eprintln!("tracer: serving metrics at http://{addr}/metrics");
         }
         if args.verbose > 0 {
             let hooks: Vec<String> = live
@@ -716,6 +740,7 @@ impl LiveCapture {
             analytics,
             stats_every: args.stats_interval.map(Duration::from_secs),
             sockets_only,
+            feed: metrics.map(|m| KernelFeed::new(m, args.max_conns)),
         })
     }
 
@@ -750,6 +775,9 @@ impl LiveCapture {
                 self.decoder.refresh_offloads(&self.interfaces);
                 if let Some(r) = self.sink.records.as_mut() {
                     r.sockets.expire(now);
+                }
+                if let Some(feed) = &mut self.feed {
+                    feed.tick(&self.live, now);
                 }
                 last_clock = now;
             }

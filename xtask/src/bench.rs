@@ -24,6 +24,8 @@ use anyhow::{bail, ensure, Context, Result};
 
 /// Port nginx serves on, in every namespace.
 const PORT: u16 = 8080;
+/// Where `--metrics` listens, in the server's namespace.
+const METRICS_ADDR: &str = "127.0.0.1:9464";
 /// A filter that matches none of the benchmark's packets.
 const MISS_FILTER: &[&str] = &["port", "9"];
 /// The offline comparison wants at least this many packets in its capture.
@@ -71,17 +73,21 @@ enum Mode {
     TracerMiss,
     /// `--conn --http --json`: connection and HTTP records from the kernel, no packets.
     TracerConn,
+    /// `--metrics` alone: records counted into the metrics, nothing printed; scraped each
+    /// second.
+    TracerMetrics,
     TcpdumpText,
     TcpdumpWrite,
     TcpdumpMiss,
 }
 
-const MODES: [Mode; 8] = [
+const MODES: [Mode; 9] = [
     Mode::Untraced,
     Mode::TracerText,
     Mode::TracerWrite,
     Mode::TracerMiss,
     Mode::TracerConn,
+    Mode::TracerMetrics,
     Mode::TcpdumpText,
     Mode::TcpdumpWrite,
     Mode::TcpdumpMiss,
@@ -95,6 +101,7 @@ impl Mode {
             Mode::TracerWrite => "tracer -w file",
             Mode::TracerMiss => "tracer, filter matches nothing",
             Mode::TracerConn => "tracer --conn --http --json (records only)",
+            Mode::TracerMetrics => "tracer --metrics (scraped each second)",
             Mode::TcpdumpText => "tcpdump -nn (text to /dev/null)",
             Mode::TcpdumpWrite => "tcpdump -w file",
             Mode::TcpdumpMiss => "tcpdump, filter matches nothing",
@@ -104,7 +111,11 @@ impl Mode {
     fn is_tracer(self) -> bool {
         matches!(
             self,
-            Mode::TracerText | Mode::TracerWrite | Mode::TracerMiss | Mode::TracerConn
+            Mode::TracerText
+                | Mode::TracerWrite
+                | Mode::TracerMiss
+                | Mode::TracerConn
+                | Mode::TracerMetrics
         )
     }
 }
@@ -128,6 +139,8 @@ struct Run {
     submitted: Option<u64>,
     /// `--conn`: connection and HTTP records sent by the kernel.
     conn_records: Option<u64>,
+    /// `--metrics`: HTTP exchanges in the histogram's count at the end of the load.
+    metrics_http: Option<u64>,
     /// tracer's kernel programs: average run time per packet (`kernel.bpf_stats_enabled`).
     kernel_ns_per_packet: Option<f64>,
     /// CPU time of the capturing process per packet captured.
@@ -361,6 +374,15 @@ fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
                     .collect(),
             );
             note = format!(" ({records:.0} records per run)");
+        }
+        if mode == Mode::TracerMetrics {
+            let http = median(
+                runs.iter()
+                    .filter_map(|r| r.metrics_http)
+                    .map(|n| n as f64)
+                    .collect(),
+            );
+            note = format!(" ({http:.0} exchanges in the metrics per run)");
         }
         if runs.iter().any(|r| r.wrk_errors) {
             note.push_str(" (wrk reported errors)");
@@ -735,6 +757,9 @@ impl Setup {
         if mode == Mode::TracerConn {
             cmd.args(["--conn", "--http", "--json"]);
         }
+        if mode == Mode::TracerMetrics {
+            cmd.args(["--metrics", METRICS_ADDR]);
+        }
         if write {
             cmd.arg("-w").arg(file);
         }
@@ -762,9 +787,24 @@ impl Setup {
         let capture = self.start_capture(tracer, mode, &file)?;
         let before = capture.as_ref().map(Bg::usage).unwrap_or_default();
         let sampler = capture.as_ref().map(|p| RssSampler::start(p.child.id()));
+        // A Prometheus-like reader of --metrics: one scrape a second (bounded).
+        let scraper = if mode == Mode::TracerMetrics {
+            let mut c = self.server().cmd("bash");
+            c.args([
+                "-c",
+                &format!(
+                    "for i in $(seq {}); do curl -s -o /dev/null --max-time 1 http://{METRICS_ADDR}/metrics; sleep 1; done",
+                    args.seconds + 5
+                ),
+            ]);
+            Some(Bg::spawn("scraper", c, Stdio::null())?)
+        } else {
+            None
+        };
         let started = Instant::now();
         let (req_per_s, wrk_errors) = self.wrk(args.seconds, args.connections)?;
         let load_s = started.elapsed().as_secs_f64();
+        drop(scraper);
         let after = capture.as_ref().map(Bg::usage).unwrap_or_default();
         let (rss_early_kib, rss_end_kib) = sampler.map(RssSampler::stop).unwrap_or_default();
         let mut run = Run {
@@ -781,6 +821,22 @@ impl Setup {
             let peak = p.usage().1;
             if mode.is_tracer() {
                 run.kernel_ns_per_packet = bpf_run_time_per_run(p.child.id());
+            }
+            if mode == Mode::TracerMetrics {
+                let out = self
+                    .server()
+                    .cmd("curl")
+                    .args(["-sf", "--max-time", "5"])
+                    .arg(format!("http://{METRICS_ADDR}/metrics"))
+                    .output()?;
+                ensure!(out.status.success(), "GET /metrics failed after the load");
+                run.metrics_http = Some(
+                    String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .filter(|l| l.starts_with("tracer_http_request_duration_seconds_count{"))
+                        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<u64>().ok())
+                        .sum(),
+                );
             }
             let (status, err) = p.interrupt(Duration::from_secs(60))?;
             ensure!(status.success(), "capture failed ({status}): {err}");

@@ -119,6 +119,8 @@ const TOOLS: &[(&str, &[&str], &str)] = &[
     ("curl", &["--version"], "curl"),
     ("ethtool", &["--version"], "ethtool"),
     ("bpftool", &["version"], "bpftool"),
+    ("prometheus", &["--version"], "prometheus"),
+    ("promtool", &["--version"], "prometheus"),
 ];
 
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";

@@ -572,6 +572,13 @@ impl Live {
         config.set(0, cfg, 0).map_err(map_err("CONFIG"))
     }
 
+    /// The entries of the flow table now (read key by key while the kernel changes it, so
+    /// approximate; at most `max_keys` are read).
+    pub fn conn_entries(&self, max_keys: usize) -> Result<u64, LiveError> {
+        let conns: HashMap<&MapData, ConnKey, ConnEntry> = typed_map_ref(&self.ebpf, "CONNS")?;
+        Ok(conns.keys().take(max_keys).filter(Result::is_ok).count() as u64)
+    }
+
     /// The connections left in the flow table, in the order of their first packet, as the
     /// records the kernel would have sent (entries whose record was already sent are skipped),
     /// followed by each one's unanswered HTTP requests. `now` stamps the records.
