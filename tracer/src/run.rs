@@ -592,7 +592,7 @@ impl LiveCapture {
     fn start(args: &Args, metrics: Option<Arc<Metrics>>) -> Result<LiveCapture> {
         let filter = Filter::parse(&args.filter_text())?;
         // Only socket records: no packet hooks, on no interface.
-        let sockets_only = !args.packets() && !args.analytics();
+        let sockets_only = !args.packets() && !args.tracking();
         let (interfaces, cooked) = if sockets_only {
             (Vec::new(), false)
         } else {
