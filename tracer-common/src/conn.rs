@@ -1049,6 +1049,7 @@ mod tests {
     use std::{vec, vec::Vec};
 
     /// An Ethernet/IPv4/TCP frame with `payload`.
+    #[allow(clippy::too_many_arguments)]
     fn frame(
         src: u8,
         sport: u16,
@@ -1099,6 +1100,7 @@ mod tests {
         }
 
         /// Client is 10.0.0.1:40000, server 10.0.0.2:80.
+        #[allow(clippy::too_many_arguments)]
         fn pkt(
             &mut self,
             ts: u64,

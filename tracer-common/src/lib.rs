@@ -28,10 +28,13 @@ pub mod kind {
     pub const STATE: u16 = 4;
     /// A retransmitted skb of such a socket: [`super::SockRecord`].
     pub const RETRANS: u16 = 5;
+    /// The process that sends or receives on such a socket, the first time it does (or
+    /// when it is another process than before): [`super::SockRecord`], never printed.
+    pub const OWNER: u16 = 6;
 }
 
 /// Version of the record layout; bumped on any incompatible change.
-pub const RECORD_VERSION: u16 = 3;
+pub const RECORD_VERSION: u16 = 4;
 
 /// The first 16 bytes of every record, whatever its kind.
 #[repr(C)]
@@ -204,14 +207,18 @@ pub struct SockOffsets {
     pub total_retrans: u16,
     pub bytes_acked: u16,
     pub bytes_received: u16,
-    pub _pad: u16,
+    /// In `struct sk_buff`: `head` (a pointer) and `end` (the offset of the
+    /// `skb_shared_info` from `head`); in `struct skb_shared_info`: `gso_segs`.
+    pub skb_head: u16,
+    pub skb_end: u16,
+    pub gso_segs: u16,
     /// The inode number of tracer's network namespace: sockets of others are not reported.
     pub netns: u32,
     /// `sock_flag::*`.
     pub flags: u32,
 }
 
-const _: () = assert!(core::mem::size_of::<SockOffsets>() == 40);
+const _: () = assert!(core::mem::size_of::<SockOffsets>() == 44);
 
 /// `SockOffsets::flags`.
 pub mod sock_flag {
@@ -219,6 +226,50 @@ pub mod sock_flag {
     pub const STATES: u32 = 1;
     /// Report retransmissions.
     pub const RETRANS: u32 = 2;
+    /// Report the processes sending and receiving on sockets (`--process`).
+    pub const OWNERS: u32 = 4;
+}
+
+/// The kernel's TCP states (`include/net/tcp_states.h`), as `SockRecord` and `sock_diag`
+/// carry them.
+pub mod tcp_state {
+    pub const ESTABLISHED: u8 = 1;
+    pub const SYN_SENT: u8 = 2;
+    pub const SYN_RECV: u8 = 3;
+    pub const FIN_WAIT1: u8 = 4;
+    pub const FIN_WAIT2: u8 = 5;
+    pub const TIME_WAIT: u8 = 6;
+    pub const CLOSE: u8 = 7;
+    pub const CLOSE_WAIT: u8 = 8;
+    pub const LAST_ACK: u8 = 9;
+    pub const LISTEN: u8 = 10;
+    pub const CLOSING: u8 = 11;
+    pub const NEW_SYN_RECV: u8 = 12;
+
+    /// The states' names (the kernel's `TCP_*` without the prefix), by number.
+    pub const NAMES: [&str; 13] = [
+        "UNKNOWN",
+        "ESTABLISHED",
+        "SYN_SENT",
+        "SYN_RECV",
+        "FIN_WAIT1",
+        "FIN_WAIT2",
+        "TIME_WAIT",
+        "CLOSE",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "LISTEN",
+        "CLOSING",
+        "NEW_SYN_RECV",
+    ];
+
+    /// The name of state `s` (`UNKNOWN` beyond the table).
+    pub fn name(s: u8) -> &'static str {
+        match NAMES.get(s as usize) {
+            Some(n) => n,
+            None => NAMES[0],
+        }
+    }
 }
 
 /// `SockRecord::flags`.
@@ -231,7 +282,8 @@ pub mod sock_rec {
     pub const COUNTERS: u32 = 4;
 }
 
-/// A socket's state change ([`kind::STATE`]) or retransmission ([`kind::RETRANS`]), from the
+/// A socket's state change ([`kind::STATE`]), retransmission ([`kind::RETRANS`]) or owner
+/// ([`kind::OWNER`]), from the
 /// kernel's socket tracepoints. Local is this host's end.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -270,7 +322,9 @@ pub struct SockRecord {
     pub bytes_received: u64,
     /// A retransmission's error (0: sent).
     pub err: i32,
-    pub _pad2: u32,
+    /// A retransmission's segments: the skb's `gso_segs` (`tcp_skb_pcount`), what the
+    /// kernel adds to its `TcpRetransSegs` and `total_retrans` counters.
+    pub segs: u32,
 }
 
 const _: () = assert!(core::mem::size_of::<SockRecord>() == 136);
@@ -301,7 +355,7 @@ impl RecordPrefix {
             kind::PACKET => core::mem::size_of::<PacketRecordHeader>(),
             kind::CONN => core::mem::size_of::<ConnRecord>(),
             kind::HTTP => core::mem::size_of::<HttpRecord>(),
-            kind::STATE | kind::RETRANS => core::mem::size_of::<SockRecord>(),
+            kind::STATE | kind::RETRANS | kind::OWNER => core::mem::size_of::<SockRecord>(),
             _ => return None,
         };
         (rec.len() >= min).then_some(p)

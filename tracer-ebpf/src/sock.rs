@@ -24,7 +24,8 @@ use aya_ebpf::{
     programs::{BtfTracePointContext, FExitContext},
 };
 use tracer_common::{
-    fields::bit, kind, sock_flag, sock_rec, PacketFields, SockOffsets, SockRecord, RECORD_VERSION,
+    fields::bit, kind, sock_flag, sock_rec, tcp_state, PacketFields, SockOffsets, SockRecord,
+    RECORD_VERSION,
 };
 
 use crate::{filter_accepts, wakeup_flags, CONFIG, RINGS};
@@ -54,11 +55,11 @@ const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 const IPPROTO_TCP: u16 = 6;
 
-const TCP_SYN_SENT: i32 = 2;
-const TCP_FIN_WAIT1: i32 = 4;
-const TCP_CLOSE: i32 = 7;
-const TCP_LAST_ACK: i32 = 9;
-const TCP_LISTEN: i32 = 10;
+const TCP_SYN_SENT: i32 = tcp_state::SYN_SENT as i32;
+const TCP_FIN_WAIT1: i32 = tcp_state::FIN_WAIT1 as i32;
+const TCP_CLOSE: i32 = tcp_state::CLOSE as i32;
+const TCP_LAST_ACK: i32 = tcp_state::LAST_ACK as i32;
+const TCP_LISTEN: i32 = tcp_state::LISTEN as i32;
 
 /// A `T` at `base + off` in kernel memory (zero if it cannot be read). Not zero-filled
 /// first: that would be a memset call; the helper zeroes the buffer when it fails.
@@ -234,7 +235,7 @@ fn start_record(
         zero(&mut r.bytes_acked);
         zero(&mut r.bytes_received);
         zero(&mut r.err);
-        zero(&mut r._pad2);
+        zero(&mut r.segs);
     }
     Some((slot, ring))
 }
@@ -310,6 +311,7 @@ pub fn tracer_sock_retrans(ctx: BtfTracePointContext) -> i32 {
         return 0;
     }
     let sk_ptr: *mut c_void = ctx.arg(0);
+    let skb: u64 = ctx.arg(1);
     let err: i32 = ctx.arg(2);
     let sk = sk_ptr as u64;
     let Some((mut slot, ring)) = start_record(kind::RETRANS) else {
@@ -326,6 +328,10 @@ pub fn tracer_sock_retrans(ctx: BtfTracePointContext) -> i32 {
     rec.oldstate = state;
     rec.newstate = state;
     rec.err = err;
+    // tcp_skb_pcount(skb): skb_shinfo(skb)->gso_segs, the shared info at head + end.
+    let head: u64 = read(skb, o.skb_head);
+    let end: u32 = read(skb, o.skb_end);
+    rec.segs = u32::from(read::<u16>(head + u64::from(end), o.gso_segs));
     // SAFETY: the tracepoint's socket.
     let cookie = unsafe { bpf_get_socket_cookie(sk_ptr) };
     rec.cookie = cookie;
@@ -337,6 +343,69 @@ pub fn tracer_sock_retrans(ctx: BtfTracePointContext) -> i32 {
     slot.submit(wakeup_flags(ring, cfg.map_or(0, |c| c.wakeup_bytes)));
     crate::count(tracer_common::counter::RECORDS);
     0
+}
+
+/// A process sends or receives on `sk`: the first time a socket is used by this process,
+/// remember it as the owner and say so (a record of [`kind::OWNER`]). This names the owner
+/// of an accepted socket at its first read, where the accept() hook is unavailable, and of
+/// any socket older than the capture.
+#[inline(always)]
+fn note_user(sk_ptr: *mut c_void) -> i32 {
+    let Some(o) = SOCK_CFG.get(0) else {
+        return 0;
+    };
+    if o.flags & sock_flag::OWNERS == 0 {
+        return 0;
+    }
+    let sk = sk_ptr as u64;
+    // Most sends and receives of the host are of sockets already known (or not TCP): two
+    // reads and a lookup.
+    if read::<u16>(sk, o.protocol) != IPPROTO_TCP {
+        return 0;
+    }
+    // SAFETY: the tracepoint's socket, a BTF pointer the helper accepts.
+    let cookie = unsafe { bpf_get_socket_cookie(sk_ptr) };
+    // SAFETY: plain helper call.
+    let tgid = (unsafe { bpf_get_current_pid_tgid() } >> 32) as u32;
+    if let Some(known) = OWNERS.get_ptr(cookie) {
+        // SAFETY: a map value pointer, valid for this run.
+        if unsafe { (*known).tgid } == tgid {
+            return 0;
+        }
+    }
+    let Some((mut slot, ring)) = start_record(kind::OWNER) else {
+        return 0;
+    };
+    let r = slot.as_mut_ptr() as *mut SockRecord;
+    // SAFETY: the slot holds a SockRecord.
+    let rec = unsafe { &mut *r };
+    if !socket_ends(sk, o, rec) {
+        slot.discard(0);
+        return 0;
+    }
+    let state: u8 = read(sk, o.state);
+    rec.oldstate = state;
+    rec.newstate = state;
+    rec.cookie = cookie;
+    let owner = current_owner();
+    set_owner(rec, &owner);
+    let _ = OWNERS.insert(cookie, owner, 0);
+    let cfg = CONFIG.get(0);
+    slot.submit(wakeup_flags(ring, cfg.map_or(0, |c| c.wakeup_bytes)));
+    crate::count(tracer_common::counter::RECORDS);
+    0
+}
+
+/// `sock:sock_send_length(sk, ret, flags)`: a sendmsg() returned.
+#[btf_tracepoint(function = "sock_send_length")]
+pub fn tracer_sock_send(ctx: BtfTracePointContext) -> i32 {
+    note_user(ctx.arg(0))
+}
+
+/// `sock:sock_recv_length(sk, ret, flags)`: a recvmsg() returned.
+#[btf_tracepoint(function = "sock_recv_length")]
+pub fn tracer_sock_recv(ctx: BtfTracePointContext) -> i32 {
+    note_user(ctx.arg(0))
 }
 
 /// `inet_csk_accept(sk, arg)` returned an accepted socket: its owner is the caller.

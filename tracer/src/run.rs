@@ -47,7 +47,8 @@ const USERSPACE_FILTER_MIN_CAPTURE: u32 = 256;
 /// Output buffer: one large write per drain instead of one per line.
 const OUTPUT_BUFFER: usize = 1 << 20;
 
-/// How accepted packets are printed.
+/// How accepted packets are printed. (One per capture: the printers' sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 enum Output {
     /// tcpdump's lines, one printer.
     Text(Printer),
@@ -321,7 +322,7 @@ impl Sink {
             Some(f) => *f,
             None => crate::filter::packet_fields(pkt),
         };
-        self.records.as_mut()?.sockets.for_packet(&f).cloned()
+        self.records.as_mut()?.sockets.for_packet(&f)
     }
 
     /// Takes one record (connection, HTTP exchange, socket).
@@ -636,11 +637,21 @@ impl LiveCapture {
             packets: args.packets(),
             sockets: {
                 let mut f = 0;
-                if args.states || args.conn || args.process || args.metrics.is_some() {
+                // State changes also name the owners (of retransmissions, connections,
+                // packets), printed or not.
+                if args.states
+                    || args.retrans
+                    || args.conn
+                    || args.process
+                    || args.metrics.is_some()
+                {
                     f |= tracer_common::sock_flag::STATES;
                 }
                 if args.retrans {
                     f |= tracer_common::sock_flag::RETRANS;
+                }
+                if args.process {
+                    f |= tracer_common::sock_flag::OWNERS;
                 }
                 f
             },

@@ -122,6 +122,8 @@ const TOOLS: &[(&str, &[&str], &str)] = &[
     ("bpftool", &["version"], "bpftool"),
     ("prometheus", &["--version"], "prometheus"),
     ("promtool", &["--version"], "prometheus"),
+    ("nft", &["--version"], "nftables"),
+    ("python3", &["--version"], "python3"),
 ];
 
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";

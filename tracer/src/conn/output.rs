@@ -129,10 +129,10 @@ impl RecordPrinter {
             Event::Http(r) if self.select.http => self.http(r, tb, out),
             Event::Sock(r) => {
                 sockets.observe(r);
-                let wanted = if r.kind == kind::STATE {
-                    self.select.states
-                } else {
-                    self.select.retrans
+                let wanted = match r.kind {
+                    kind::STATE => self.select.states,
+                    kind::RETRANS => self.select.retrans,
+                    _ => false,
                 };
                 if wanted {
                     let owner = sockets.owner_of_record(r);
@@ -202,6 +202,7 @@ impl RecordPrinter {
             } else {
                 out.extend_from_slice(b",\"state\":");
                 json::string(out, state_name(r.newstate).as_bytes());
+                json::num(out, "segs", r.segs as u64);
                 out.extend_from_slice(b",\"err\":");
                 if r.err < 0 {
                     out.push(b'-');
@@ -247,6 +248,11 @@ impl RecordPrinter {
         } else {
             out.extend_from_slice(b"retrans ");
             out.extend_from_slice(state_name(r.newstate).as_bytes());
+            if r.segs != 1 {
+                out.extend_from_slice(b", ");
+                write::dec(out, r.segs as u64);
+                out.extend_from_slice(b" segments");
+            }
             if r.err != 0 {
                 out.extend_from_slice(b", err ");
                 if r.err < 0 {

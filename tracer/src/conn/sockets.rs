@@ -9,7 +9,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tracer_common::{conn::ConnKey, kind, sock_rec, PacketFields, SockRecord};
+use tracer_common::{
+    conn::{tcp_flag, ConnKey},
+    kind, sock_rec, tcp_state as state, PacketFields, SockRecord,
+};
 
 use crate::live::sockdiag::{self, CgroupNames};
 
@@ -46,9 +49,22 @@ const MAX_SOCKETS: usize = 1 << 17;
 /// A socket nobody has heard of is looked up in `/proc` at most this often.
 const RESCAN_EVERY: Duration = Duration::from_secs(1);
 
+/// A connect() in progress: the kernel's SYN_SENT change comes before connect() picks the
+/// local port, so the socket is known by its addresses and remote port until it is
+/// established. Key: family, local address, remote address, remote port.
+type Connecting = (u8, [u8; 16], [u8; 16], u16);
+
 /// Sockets by connection key (interface 0), each end apart (`[end 0, end 1]` of the key).
 pub struct Sockets {
     ends: HashMap<ConnKey, [Option<SockEnd>; 2]>,
+    /// Sockets in SYN_SENT with their owners.
+    connecting: HashMap<Connecting, Owner>,
+    /// Listening sockets by (family, port): their address (zero: any) and owner. A SYN to
+    /// one, and the SYN-ACK it sends, are the listener's.
+    listeners: HashMap<(u8, u16), ([u8; 16], Owner)>,
+    /// This namespace's own addresses (a SYN to a wildcard listener's port is the
+    /// listener's only when it is addressed to this host, not forwarded through it).
+    local_addrs: Vec<(u8, [u8; 16])>,
     cgroups: CgroupNames,
     last_scan: Option<Instant>,
 }
@@ -68,6 +84,9 @@ impl Sockets {
     pub fn new() -> Sockets {
         Sockets {
             ends: HashMap::new(),
+            connecting: HashMap::new(),
+            listeners: HashMap::new(),
+            local_addrs: Vec::new(),
             cgroups: CgroupNames::default(),
             last_scan: None,
         }
@@ -88,6 +107,9 @@ impl Sockets {
             comm: comm_of(&r.comm),
             cgroup: self.cgroup_path(r.cgroup, r.tgid),
         });
+        if r.kind == kind::STATE {
+            self.note_transition(r, owner.as_ref());
+        }
         if self.ends.len() > MAX_SOCKETS {
             self.ends
                 .retain(|_, e| e.iter().flatten().any(|s| s.closed_ns == 0));
@@ -105,8 +127,32 @@ impl Sockets {
                 bytes_received: r.bytes_received,
             });
         }
-        if r.kind == kind::STATE && r.newstate == 7 {
+        if r.kind == kind::STATE && r.newstate == state::CLOSE {
             end.closed_ns = r.timestamp_ns.max(1);
+        }
+    }
+
+    /// Keeps the tables of connects in progress and of listeners up to date.
+    fn note_transition(&mut self, r: &SockRecord, owner: Option<&Owner>) {
+        let connecting = (r.family, r.local, r.remote, r.remote_port);
+        if r.oldstate == state::SYN_SENT {
+            self.connecting.remove(&connecting);
+        }
+        if r.newstate == state::SYN_SENT {
+            if let Some(o) = owner {
+                if self.connecting.len() >= MAX_SOCKETS {
+                    self.connecting.clear();
+                }
+                self.connecting.insert(connecting, o.clone());
+            }
+        }
+        if r.newstate == state::LISTEN {
+            if let Some(o) = owner {
+                self.listeners
+                    .insert((r.family, r.local_port), (r.local, o.clone()));
+            }
+        } else if r.oldstate == state::LISTEN && r.newstate == state::CLOSE {
+            self.listeners.remove(&(r.family, r.local_port));
         }
     }
 
@@ -140,10 +186,22 @@ impl Sockets {
             return;
         };
         let holders = sockdiag::socket_holders();
+        self.local_addrs = sockdiag::local_addresses();
         for s in socks {
             let Some(h) = holders.get(&s.inode) else {
                 continue;
             };
+            let owner = || Owner {
+                pid: h.pid,
+                comm: h.comm.clone(),
+                cgroup: h.cgroup.clone(),
+            };
+            if s.state == state::LISTEN {
+                self.listeners
+                    .entry((s.family, s.local_port))
+                    .or_insert_with(|| (s.local, owner()));
+                continue;
+            }
             let (key, side) = ConnKey::of_ends(
                 s.family,
                 &s.local,
@@ -155,11 +213,7 @@ impl Sockets {
             let e = &mut self.ends.entry(key).or_default()[side as usize];
             let end = e.get_or_insert_with(SockEnd::default);
             if end.owner.is_none() {
-                end.owner = Some(Owner {
-                    pid: h.pid,
-                    comm: h.comm.clone(),
-                    cgroup: h.cgroup.clone(),
-                });
+                end.owner = Some(owner());
             }
         }
     }
@@ -205,19 +259,29 @@ impl Sockets {
         e[server & 1].as_ref().or(e[(server & 1) ^ 1].as_ref())
     }
 
-    /// The owner of the socket that sent (or, arriving, receives) a packet; looks the
-    /// socket up in `/proc` when nothing is known of it (at most once a second).
-    pub fn for_packet(&mut self, f: &PacketFields) -> Option<&Owner> {
-        let (key, side) = ConnKey::of(f, 0);
-        let known = self
-            .ends
-            .get(&key)
-            .is_some_and(|e| e.iter().flatten().any(|s| s.owner.is_some()));
-        if !known && self.last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY) {
-            self.scan();
+    /// The owner of the socket that sent (or, arriving, receives) a packet: the sender's
+    /// socket first (on loopback both ends are here). A socket not yet known by its four
+    /// addresses and ports is a connect()'s in progress (its SYN and the SYN-ACK back), else
+    /// a listener's (its SYN, SYN-ACK, and the packets of an accepted connection before its
+    /// process first reads or writes on it), else looked up in `/proc` (at most once a
+    /// second).
+    pub fn for_packet(&mut self, f: &PacketFields) -> Option<Owner> {
+        if let Some(o) = self.known_owner(f) {
+            return Some(o);
         }
+        if let Some(o) = self.handshake_owner(f) {
+            return Some(o);
+        }
+        if self.last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY) {
+            self.scan();
+            return self.known_owner(f);
+        }
+        None
+    }
+
+    fn known_owner(&self, f: &PacketFields) -> Option<Owner> {
+        let (key, side) = ConnKey::of(f, 0);
         let e = self.ends.get(&key)?;
-        // The sender's socket first (on loopback both ends are here).
         e[side as usize]
             .as_ref()
             .and_then(|s| s.owner.as_ref())
@@ -226,6 +290,49 @@ impl Sockets {
                     .as_ref()
                     .and_then(|s| s.owner.as_ref())
             })
+            .cloned()
+    }
+
+    /// The owner of a packet's socket from the connects in progress and the listeners.
+    fn handshake_owner(&mut self, f: &PacketFields) -> Option<Owner> {
+        let family = f.ip_version;
+        let (syn, ack) = (
+            f.tcp_flags & tcp_flag::SYN != 0,
+            f.tcp_flags & tcp_flag::ACK != 0,
+        );
+        if syn {
+            // A connect()'s SYN leaves it, its SYN-ACK comes back to it.
+            let connecting = if ack {
+                (family, f.daddr, f.saddr, f.sport)
+            } else {
+                (family, f.saddr, f.daddr, f.dport)
+            };
+            if let Some(o) = self.connecting.get(&connecting) {
+                return Some(o.clone());
+            }
+        }
+        // A listener's SYN and connections come to its port, its SYN-ACK and connections
+        // leave from it. (A SYN-ACK from a port is never to a listener on the other end.)
+        let to = (family, f.dport, f.daddr);
+        let from = (family, f.sport, f.saddr);
+        let order = if syn && ack { [from, from] } else { [to, from] };
+        for (family, port, addr) in order {
+            let Some((bound, owner)) = self.listeners.get(&(family, port)) else {
+                continue;
+            };
+            let ours = if *bound == [0; 16] {
+                if self.local_addrs.is_empty() {
+                    self.local_addrs = sockdiag::local_addresses();
+                }
+                self.local_addrs.contains(&(family, addr))
+            } else {
+                *bound == addr
+            };
+            if ours {
+                return Some(owner.clone());
+            }
+        }
+        None
     }
 }
 
@@ -265,7 +372,7 @@ mod tests {
             bytes_acked: 100,
             bytes_received: 200,
             err: 0,
-            _pad2: 0,
+            segs: 0,
         }
     }
 
@@ -292,5 +399,102 @@ mod tests {
         assert_eq!(s.for_packet(&f).map(|o| o.pid), Some(77));
         s.expire(5 + KEEP_CLOSED_NS + 1);
         assert!(s.for_conn(&key, 0).is_none());
+    }
+
+    fn packet(src: (u8, u16), dst: (u8, u16), flags: u8) -> PacketFields {
+        let mut f = PacketFields::EMPTY;
+        f.ip_version = 4;
+        f.saddr[..4].copy_from_slice(&[10, 0, 0, src.0]);
+        f.daddr[..4].copy_from_slice(&[10, 0, 0, dst.0]);
+        f.sport = src.1;
+        f.dport = dst.1;
+        f.tcp_flags = flags;
+        f
+    }
+
+    fn transition(mut r: SockRecord, old: u8, owner: bool) -> SockRecord {
+        r.oldstate = old;
+        if !owner {
+            r.flags &= !sock_rec::OWNER;
+        }
+        r
+    }
+
+    #[test]
+    fn a_connects_syn_and_syn_ack_are_its_own_before_it_has_a_port() {
+        let mut s = Sockets::new();
+        // connect() changes to SYN_SENT before it picks the local port.
+        s.observe(&transition(
+            rec(1, 0, 2, 80, state::SYN_SENT, 41),
+            state::CLOSE,
+            true,
+        ));
+        s.last_scan = Some(Instant::now());
+        let syn = packet((1, 40000), (2, 80), tcp_flag::SYN);
+        let syn_ack = packet((2, 80), (1, 40000), tcp_flag::SYN | tcp_flag::ACK);
+        assert_eq!(s.for_packet(&syn).map(|o| o.pid), Some(41));
+        assert_eq!(s.for_packet(&syn_ack).map(|o| o.pid), Some(41));
+        // Another connect to another server is not it.
+        let other = packet((1, 40001), (3, 80), tcp_flag::SYN);
+        assert_eq!(s.for_packet(&other), None);
+        // Established: known by its four-tuple from then on.
+        s.observe(&transition(
+            rec(1, 40000, 2, 80, state::ESTABLISHED, 41),
+            state::SYN_SENT,
+            false,
+        ));
+        assert!(s.connecting.is_empty());
+        let ack = packet((1, 40000), (2, 80), tcp_flag::ACK);
+        assert_eq!(
+            s.for_packet(&ack),
+            None,
+            "no owner in softirq, none remembered"
+        );
+    }
+
+    #[test]
+    fn a_listeners_connections_are_its_own_until_the_accepted_socket_is_known() {
+        let mut s = Sockets::new();
+        s.local_addrs = vec![(4, {
+            let mut a = [0; 16];
+            a[..4].copy_from_slice(&[10, 0, 0, 2]);
+            a
+        })];
+        s.last_scan = Some(Instant::now());
+        // listen() on the wildcard address.
+        let mut l = transition(rec(0, 80, 0, 0, state::LISTEN, 50), state::CLOSE, true);
+        l.local = [0; 16];
+        l.remote = [0; 16];
+        s.observe(&l);
+        let syn = packet((1, 40000), (2, 80), tcp_flag::SYN);
+        let syn_ack = packet((2, 80), (1, 40000), tcp_flag::SYN | tcp_flag::ACK);
+        let data = packet((1, 40000), (2, 80), tcp_flag::ACK | tcp_flag::PSH);
+        for p in [&syn, &syn_ack, &data] {
+            assert_eq!(s.for_packet(p).map(|o| o.pid), Some(50));
+        }
+        // Not to this host (forwarded through it): not the listener's.
+        assert_eq!(
+            s.for_packet(&packet((1, 40000), (9, 80), tcp_flag::SYN)),
+            None
+        );
+        // A SYN-ACK to port 80 of the other end is not the local listener's.
+        let out_syn_ack = packet((9, 443), (2, 80), tcp_flag::SYN | tcp_flag::ACK);
+        assert_eq!(s.for_packet(&out_syn_ack), None);
+        // The worker that reads the accepted socket owns it from then on.
+        let mut o = rec(2, 80, 1, 40000, state::ESTABLISHED, 51);
+        o.kind = kind::OWNER;
+        o.oldstate = state::ESTABLISHED;
+        s.observe(&o);
+        assert_eq!(s.for_packet(&data).map(|o| o.pid), Some(51));
+        // Closed: the listener is forgotten.
+        s.observe(&transition(
+            rec(0, 80, 0, 0, state::CLOSE, 50),
+            state::LISTEN,
+            true,
+        ));
+        assert_eq!(
+            s.for_packet(&packet((1, 40002), (2, 80), tcp_flag::SYN)),
+            None
+        );
     }
 }

@@ -64,7 +64,7 @@ impl TxOffloads {
     /// Whether the kernel completes some TCP checksums for this device (it then needs the
     /// whole packet captured to do the same).
     pub fn any_software_checksum(&self) -> bool {
-        !self.generic && !(self.ipv4 && self.ipv6)
+        !(self.generic || self.ipv4 && self.ipv6)
     }
 
     /// Whether the kernel splits some TCP GSO packets for this device (it then needs whole

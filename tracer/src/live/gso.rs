@@ -161,7 +161,7 @@ mod tests {
     fn collect(frame: &[u8], mss: u16) -> Option<Vec<Vec<u8>>> {
         let mut out = Vec::new();
         let mut segs = Vec::new();
-        segment(frame, mss, &mut out, |s| {
+        let _ = segment(frame, mss, &mut out, |s| {
             segs.push(s.to_vec());
             ControlFlow::Continue(())
         })?;

@@ -336,7 +336,9 @@ impl Live {
             total_retrans: off("tcp_sock", "total_retrans")?,
             bytes_acked: off("tcp_sock", "bytes_acked")?,
             bytes_received: off("tcp_sock", "bytes_received")?,
-            _pad: 0,
+            skb_head: off("sk_buff", "head")?,
+            skb_end: off("sk_buff", "end")?,
+            gso_segs: off("skb_shared_info", "gso_segs")?,
             netns,
             flags: opts.sockets,
         };
@@ -346,7 +348,13 @@ impl Live {
         for (name, point) in [
             ("tracer_sock_state", "inet_sock_set_state"),
             ("tracer_sock_retrans", "tcp_retransmit_skb"),
+            ("tracer_sock_send", "sock_send_length"),
+            ("tracer_sock_recv", "sock_recv_length"),
         ] {
+            if point.starts_with("sock_") && opts.sockets & tracer_common::sock_flag::OWNERS == 0 {
+                // Every send and receive of the host: only for --process.
+                continue;
+            }
             let t = std::time::Instant::now();
             let p: &mut BtfTracePoint = self.program(name)?;
             p.load(point, &btf).map_err(|e| program_error(name, e))?;

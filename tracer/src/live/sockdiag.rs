@@ -8,26 +8,43 @@ use std::{
     os::fd::{AsRawFd, FromRawFd, OwnedFd},
 };
 
-/// The kernel's TCP state names (`TCP_*` without the prefix), by state number.
-pub const STATE_NAMES: [&str; 13] = [
-    "UNKNOWN",
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-    "NEW_SYN_RECV",
-];
+pub use tracer_common::tcp_state::{name as state_name, NAMES as STATE_NAMES};
 
-/// The name of state `s`.
-pub fn state_name(s: u8) -> &'static str {
-    STATE_NAMES.get(s as usize).copied().unwrap_or("UNKNOWN")
+/// This namespace's interface addresses, as (4 or 6, address with IPv4 in the first four
+/// bytes); empty if they cannot be listed.
+pub fn local_addresses() -> Vec<(u8, [u8; 16])> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a list we free below.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut p = list;
+    while !p.is_null() {
+        // SAFETY: `p` is a node of the list getifaddrs returned, not yet freed.
+        let ifa = unsafe { &*p };
+        if !ifa.ifa_addr.is_null() {
+            let mut a = [0u8; 16];
+            // SAFETY: ifa_addr points to a sockaddr of the family it names.
+            match i32::from(unsafe { (*ifa.ifa_addr).sa_family }) {
+                libc::AF_INET => {
+                    let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
+                    a[..4].copy_from_slice(&sin.sin_addr.s_addr.to_ne_bytes());
+                    out.push((4, a));
+                }
+                libc::AF_INET6 => {
+                    let sin6 = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
+                    a = sin6.sin6_addr.s6_addr;
+                    out.push((6, a));
+                }
+                _ => {}
+            }
+        }
+        p = ifa.ifa_next;
+    }
+    // SAFETY: the list getifaddrs allocated, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    out
 }
 
 /// One socket of the dump.

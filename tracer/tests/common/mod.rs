@@ -622,6 +622,11 @@ impl Nginx {
         )
     }
 
+    /// nginx's pid (one process: `master_process off`).
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().map_or(0, |p| p.child.id())
+    }
+
     fn start_with(ns: &NetNs, listen: &[&str], port: u16, locations: &str) -> Nginx {
         let dir = TempDir::new("nginx");
         let www = dir.join("www");
