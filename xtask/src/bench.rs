@@ -54,6 +54,14 @@ pub struct BenchArgs {
     /// Also write the markdown report to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Modes to measure (default: all): untraced, text, write, miss, conn, metrics, states,
+    /// process, tcpdump-text, tcpdump-write, tcpdump-miss. `untraced` is always measured.
+    #[arg(long, value_delimiter = ',')]
+    modes: Vec<String>,
+    /// wrk sends `Connection: close`: one connection per request, so the load is socket
+    /// churn (what `--states` and `--process` see) rather than requests on kept connections.
+    #[arg(long)]
+    close: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -76,18 +84,25 @@ enum Mode {
     /// `--metrics` alone: records counted into the metrics, nothing printed; scraped each
     /// second.
     TracerMetrics,
+    /// `--states --retrans --json`: the namespace's socket state changes and
+    /// retransmissions, no packet hooks.
+    TracerStates,
+    /// `--process -nn`: every packet's text, followed by its owning process.
+    TracerProcess,
     TcpdumpText,
     TcpdumpWrite,
     TcpdumpMiss,
 }
 
-const MODES: [Mode; 9] = [
+const MODES: [Mode; 11] = [
     Mode::Untraced,
     Mode::TracerText,
     Mode::TracerWrite,
     Mode::TracerMiss,
     Mode::TracerConn,
     Mode::TracerMetrics,
+    Mode::TracerStates,
+    Mode::TracerProcess,
     Mode::TcpdumpText,
     Mode::TcpdumpWrite,
     Mode::TcpdumpMiss,
@@ -102,6 +117,8 @@ impl Mode {
             Mode::TracerMiss => "tracer, filter matches nothing",
             Mode::TracerConn => "tracer --conn --http --json (records only)",
             Mode::TracerMetrics => "tracer --metrics (scraped each second)",
+            Mode::TracerStates => "tracer --states --retrans --json (socket records)",
+            Mode::TracerProcess => "tracer -nn --process (text + owner)",
             Mode::TcpdumpText => "tcpdump -nn (text to /dev/null)",
             Mode::TcpdumpWrite => "tcpdump -w file",
             Mode::TcpdumpMiss => "tcpdump, filter matches nothing",
@@ -116,8 +133,42 @@ impl Mode {
                 | Mode::TracerMiss
                 | Mode::TracerConn
                 | Mode::TracerMetrics
+                | Mode::TracerStates
+                | Mode::TracerProcess
         )
     }
+
+    /// The name `--modes` takes.
+    fn key(self) -> &'static str {
+        match self {
+            Mode::Untraced => "untraced",
+            Mode::TracerText => "text",
+            Mode::TracerWrite => "write",
+            Mode::TracerMiss => "miss",
+            Mode::TracerConn => "conn",
+            Mode::TracerMetrics => "metrics",
+            Mode::TracerStates => "states",
+            Mode::TracerProcess => "process",
+            Mode::TcpdumpText => "tcpdump-text",
+            Mode::TcpdumpWrite => "tcpdump-write",
+            Mode::TcpdumpMiss => "tcpdump-miss",
+        }
+    }
+}
+
+/// The modes `--modes` selects (all when empty), untraced always first.
+fn selected_modes(names: &[String]) -> Result<Vec<Mode>> {
+    for n in names {
+        ensure!(
+            MODES.iter().any(|m| m.key() == n),
+            "--modes: unknown mode {n:?} (one of: {})",
+            MODES.map(Mode::key).join(", ")
+        );
+    }
+    Ok(MODES
+        .into_iter()
+        .filter(|m| names.is_empty() || *m == Mode::Untraced || names.iter().any(|n| n == m.key()))
+        .collect())
 }
 
 /// One measured run.
@@ -192,26 +243,27 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
             .collect::<Result<_>>()?
     };
     if !args.no_live {
+        let modes = selected_modes(&args.modes)?;
         let mut results: Vec<(Link, Mode, Vec<Run>)> = Vec::new();
         for &link in &args.links {
-            for &mode in &MODES {
+            for &mode in &modes {
                 results.push((link, mode, Vec::new()));
             }
         }
         for (_, s) in &setups {
             // Warm-up: nginx's caches, the neighbour tables, wrk's first connections.
-            s.wrk(1, args.connections)?;
+            s.wrk(1, args.connections, args.close)?;
         }
         for round in 0..args.rounds {
             for (link, setup) in &setups {
-                for k in 0..MODES.len() {
+                for k in 0..modes.len() {
                     check_stop()?;
-                    let mode = MODES[(k + round as usize) % MODES.len()];
+                    let mode = modes[(k + round as usize) % modes.len()];
                     let r = setup
                         .measure(tracer, mode, &args, &scratch)
                         .with_context(|| format!("{link:?} {}", mode.label()))?;
                     eprintln!(
-                        "bench: round {} {link:?} {:<34} {:>9.0} req/s  {:>9.0} pkt/s  lost {}  cpu {:.0}%",
+                        "bench: round {} {link:?} {:<50} {:>9.0} req/s  {:>9.0} pkt/s  lost {}  cpu {:.0}%",
                         round + 1,
                         mode.label(),
                         r.req_per_s,
@@ -301,7 +353,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
     let mut s = format!(
-        "Live: `wrk -t1 -c{} -d{}s` -> nginx (1 worker), {} interleaved rounds, medians. \
+        "Live: `wrk -t1 -c{} -d{}s{}` -> nginx (1 worker), {} interleaved rounds, medians. \
          Capture filter `port {PORT}` (every packet of the load), or `port 9` (none).\n\n\
          \"capture CPU\": user + system time of the capturing process over the load, in % of one \
          core (its kernel programs run in the load's own softirqs, counted in req/s). \
@@ -310,7 +362,14 @@ fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
          \"RSS\": 1 s into the load -> at its end (peak).\n\n\
          | link | capture | req/s | vs untraced | packets/s captured | lost | capture CPU | cost/packet | RSS |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
-        args.connections, args.seconds, args.rounds
+        args.connections,
+        args.seconds,
+        if args.close {
+            " -H 'Connection: close'"
+        } else {
+            ""
+        },
+        args.rounds
     );
     for &(link, mode, ref runs) in results {
         let base = results
@@ -365,6 +424,9 @@ fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
         if mode == Mode::TracerMiss {
             let submitted: u64 = runs.iter().filter_map(|r| r.submitted).sum();
             note = format!(" ({submitted} records reserved)");
+        }
+        if mode == Mode::TracerStates {
+            note = " (packets/s: socket records/s; kernel ns: per tracepoint run)".to_string();
         }
         if mode == Mode::TracerConn {
             let records = median(
@@ -713,17 +775,17 @@ impl Setup {
     }
 
     /// Runs wrk (bounded) and returns (requests/s, whether it reported errors).
-    fn wrk(&self, seconds: u32, connections: u32) -> Result<(f64, bool)> {
-        let out = self
-            .client
-            .cmd("timeout")
-            .arg((seconds + 20).to_string())
+    /// `close`: one connection per request (`Connection: close`).
+    fn wrk(&self, seconds: u32, connections: u32, close: bool) -> Result<(f64, bool)> {
+        let mut cmd = self.client.cmd("timeout");
+        cmd.arg((seconds + 20).to_string())
             .args(["wrk", "-t1"])
             .arg(format!("-c{connections}"))
-            .arg(format!("-d{seconds}s"))
-            .arg(&self.url)
-            .output()
-            .context("cannot run wrk")?;
+            .arg(format!("-d{seconds}s"));
+        if close {
+            cmd.args(["-H", "Connection: close"]);
+        }
+        let out = cmd.arg(&self.url).output().context("cannot run wrk")?;
         let text = String::from_utf8_lossy(&out.stdout);
         ensure!(out.status.success(), "wrk failed: {text}");
         let rps = text
@@ -753,9 +815,17 @@ impl Setup {
             }
             _ => (self.server().cmd("tcpdump"), "tcpdump"),
         };
-        cmd.args(["-i", self.iface, "-nn"]);
+        if mode == Mode::TracerStates {
+            // No packet hooks: no interface; the namespace's sockets on the server's port.
+            cmd.args(["--states", "--retrans", "--json"]);
+        } else {
+            cmd.args(["-i", self.iface, "-nn"]);
+        }
         if mode == Mode::TracerConn {
             cmd.args(["--conn", "--http", "--json"]);
+        }
+        if mode == Mode::TracerProcess {
+            cmd.arg("--process");
         }
         if mode == Mode::TracerMetrics {
             cmd.args(["--metrics", METRICS_ADDR]);
@@ -802,7 +872,7 @@ impl Setup {
             None
         };
         let started = Instant::now();
-        let (req_per_s, wrk_errors) = self.wrk(args.seconds, args.connections)?;
+        let (req_per_s, wrk_errors) = self.wrk(args.seconds, args.connections, args.close)?;
         let load_s = started.elapsed().as_secs_f64();
         drop(scraper);
         let after = capture.as_ref().map(Bg::usage).unwrap_or_default();
@@ -840,8 +910,10 @@ impl Setup {
             }
             let (status, err) = p.interrupt(Duration::from_secs(60))?;
             ensure!(status.success(), "capture failed ({status}): {err}");
-            let captured =
-                summary_count(&err, "captured").with_context(|| format!("no summary: {err}"))?;
+            // Socket records (`--states`) are counted as "records printed".
+            let captured = summary_count(&err, "captured")
+                .or_else(|| summary_count(&err, "records printed"))
+                .with_context(|| format!("no summary: {err}"))?;
             run.captured_per_s = captured as f64 / load_s;
             // With --conn: packets whose update was lost, and records lost.
             run.lost = summary_count(&err, "dropped by kernel").unwrap_or(0)
@@ -868,7 +940,7 @@ impl Setup {
             let p = self
                 .start_capture(Path::new("tracer"), Mode::TcpdumpWrite, &file)?
                 .expect("tcpdump capture");
-            self.wrk(seconds, connections)?;
+            self.wrk(seconds, connections, false)?;
             thread::sleep(Duration::from_millis(1500));
             let (status, err) = p.interrupt(Duration::from_secs(30))?;
             ensure!(status.success(), "tcpdump -w failed: {err}");
