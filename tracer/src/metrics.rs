@@ -105,27 +105,10 @@ pub const HTTP_BUCKETS: [f64; 17] = [
 /// The most often the flow table's entries are counted for `tracer_conn_evictions_total`.
 pub const EVICTION_REFRESH: Duration = Duration::from_secs(5);
 
-/// The kernel's TCP state names without `TCP_` (include/net/tcp_states.h).
-const TCP_STATES: [&str; 13] = [
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-    "NEW_SYN_RECV",
-    "BOUND_INACTIVE",
-];
-
 /// A state name as a label value: the kernel's name (with or without `TCP_`), else `UNKNOWN`.
 fn state_name(s: &str) -> &'static str {
     let s = s.strip_prefix("TCP_").unwrap_or(s);
-    TCP_STATES
+    tracer_common::tcp_state::NAMES
         .iter()
         .find(|n| **n == s)
         .copied()

@@ -1244,7 +1244,7 @@ fn offline_conn_table(
     let t = median(t);
     eprintln!("bench: offline --conn --http: tracer {t:.3} s");
     let mut s = format!(
-        "Connection analytics from the same file ({conns} connections, {exchanges} HTTP exchanges),          {rounds} reads each, medians:\n\n\
+        "Connection analytics from the same file ({conns} connections, {exchanges} HTTP exchanges), {rounds} reads each, medians:\n\n\
          | command | time | packets/s |\n|---|---:|---:|\n\
          | `tracer -r F --conn --http --json` | {t:.3} s | {:.0} |\n",
         packets as f64 / t

@@ -124,6 +124,18 @@ const TOOLS: &[(&str, &[&str], &str)] = &[
     ("promtool", &["--version"], "prometheus"),
     ("nft", &["--version"], "nftables"),
     ("python3", &["--version"], "python3"),
+    // The application printers' live tests (tests/e2e_app.rs): real servers and clients.
+    ("unbound", &["-V"], "unbound"),
+    ("dig", &["-v"], "bind9-dnsutils"),
+    ("redis-server", &["--version"], "redis-server"),
+    ("redis-cli", &["--version"], "redis-tools"),
+    ("bird", &["--version"], "bird2"),
+    // Debian's Python with smtpd (3.11) and pyftpdlib.
+    (
+        "/usr/bin/python3",
+        &["-W", "ignore", "-c", "import smtpd, pyftpdlib"],
+        "python3-pyftpdlib",
+    ),
 ];
 
 const LLVM_PREFIX: &str = "/usr/lib/llvm-22";
