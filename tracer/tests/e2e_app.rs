@@ -44,10 +44,11 @@ fn each_mode(net: &VethPair, filter: &[&str], marker: &str, mut traffic: impl Fn
     }
 }
 
-/// A server process in `ns`, killed on drop (Proc), started after its port listens.
+/// A server process in `ns` (`script` ends in `exec SERVER`, so the process Proc kills on
+/// drop is the server itself), returned once its port listens.
 fn server(ns: &NetNs, name: &str, script: &str, port: u16) -> Proc {
-    let mut c = ns.cmd("timeout");
-    c.args(["120", "bash", "-c", script]);
+    let mut c = ns.cmd("bash");
+    c.args(["-c", script]);
     let p = Proc::spawn(name, c);
     wait_listening(ns, port);
     p
@@ -285,18 +286,12 @@ fn bgp_session_between_two_birds_prints_what_tcpdump_prints() {
     each_mode(&net, &["tcp", "port", "179"], ": BGP", || {
         // A fresh session per mode: both birds start inside the capture, and the session
         // ends (a NOTIFICATION, Cease) before it stops.
-        let mut b = net.b.cmd("timeout");
-        b.args(["60", "bird", "-f", "-c"])
-            .arg(&conf_b)
-            .arg("-s")
-            .arg(&ctl_b);
+        let mut b = net.b.cmd("bird");
+        b.args(["-f", "-c"]).arg(&conf_b).arg("-s").arg(&ctl_b);
         let bird_b = Proc::spawn("bird b", b);
         wait_listening(&net.b, 179);
-        let mut a = net.a.cmd("timeout");
-        a.args(["60", "bird", "-f", "-c"])
-            .arg(&conf_a)
-            .arg("-s")
-            .arg(&ctl_a);
+        let mut a = net.a.cmd("bird");
+        a.args(["-f", "-c"]).arg(&conf_a).arg("-s").arg(&ctl_a);
         let bird_a = Proc::spawn("bird a", a);
         let ctl = ctl_a.display();
         net.a.sh(&format!(
