@@ -63,6 +63,11 @@ pub mod direction {
 /// `PacketRecordHeader::flags`: the hook found an 802.1Q tag outside the frame bytes
 /// (TC with VLAN offload); userspace reinserts it the way libpcap does.
 pub const RECORD_FLAG_VLAN_OFFLOADED: u8 = 1;
+/// `PacketRecordHeader::flags`: the interface carries no link-layer header (tun and other
+/// layer-3 devices); the kernel put a 14-byte Ethernet header (zero addresses, the packet's
+/// ethertype) in front of the IP packet so one parser serves every interface, and counted
+/// it in `wire_len` and `cap_len`. Userspace takes it off again (LINKTYPE_RAW).
+pub const RECORD_FLAG_SYNTHETIC_ETHERNET: u8 = 2;
 
 /// Header of a packet record in the ring buffer. The frame bytes follow it directly,
 /// starting at the link-layer (Ethernet) header.

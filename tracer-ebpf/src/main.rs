@@ -35,7 +35,8 @@ use tracer_common::{
     fields::{bit, ipv6_ext_step, walk, Ipv6Walk, Ipv6Walker, PacketBytes, MAX_IPV6_EXT_HEADERS},
     filter::{eval_insn, next_pc, ACCEPT, MAX_FILTER_INSNS, REJECT},
     software_tx, Config, FilterInsn, PacketFields, PacketRecordHeader, MAX_RINGS,
-    MAX_SOFTWARE_TX_INTERFACES, RECORD_FLAG_VLAN_OFFLOADED, RECORD_VERSION,
+    MAX_SOFTWARE_TX_INTERFACES, RECORD_FLAG_SYNTHETIC_ETHERNET, RECORD_FLAG_VLAN_OFFLOADED,
+    RECORD_VERSION,
 };
 
 /// Settings written by the loader before attaching.
@@ -315,10 +316,23 @@ trait FrameSource {
 }
 
 struct Xdp<'a>(&'a XdpContext);
-/// A TC context, and whether its data starts past the Ethernet header (see `mac_shift`).
+/// Where a TC context's frame bytes start.
+#[derive(Clone, Copy, PartialEq)]
+enum TcFrame {
+    /// At the data pointer: the Ethernet header is there.
+    AtData,
+    /// The data starts past the Ethernet header (see `mac_shift`): it is read from the MAC
+    /// header.
+    MacShifted,
+    /// A layer-3 device: no link header at all. A zero-address Ethernet header with this
+    /// ethertype (network order) is put in front (`RECORD_FLAG_SYNTHETIC_ETHERNET`).
+    Synthetic(u16),
+}
+
+/// A TC context and where its frame starts.
 struct Tc<'a> {
     ctx: &'a TcContext,
-    mac_shift: bool,
+    frame: TcFrame,
 }
 
 impl FrameSource for Xdp<'_> {
@@ -347,10 +361,30 @@ impl FrameSource for Tc<'_> {
     #[inline(always)]
     fn copy<const MAX: usize>(&self, dst: *mut u8, len: u32) -> i64 {
         let skb = self.ctx.skb.skb as *mut c_void;
-        if !self.mac_shift {
-            let len = bounded_len::<MAX>(len);
-            // SAFETY: dst has room for MAX bytes and len <= MAX.
-            return unsafe { bpf_skb_load_bytes(skb, 0, dst as *mut c_void, len) };
+        match self.frame {
+            TcFrame::AtData => {
+                let len = bounded_len::<MAX>(len);
+                // SAFETY: dst has room for MAX bytes and len <= MAX.
+                return unsafe { bpf_skb_load_bytes(skb, 0, dst as *mut c_void, len) };
+            }
+            TcFrame::Synthetic(ethertype_be) => {
+                // Word stores, not a byte loop (which LLVM would turn into a memset call).
+                // SAFETY: dst has room for MAX + SLACK >= 16 bytes.
+                unsafe {
+                    core::ptr::write_unaligned(dst as *mut u64, 0);
+                    core::ptr::write_unaligned(dst.add(8) as *mut u32, 0);
+                    core::ptr::write_unaligned(dst.add(12) as *mut u16, ethertype_be);
+                }
+                if len <= ETH_HLEN {
+                    return 0;
+                }
+                let rest = bounded_len::<MAX>(len - ETH_HLEN);
+                // SAFETY: dst + 14 has room for MAX + SLACK - 14 >= MAX bytes and rest <= MAX.
+                return unsafe {
+                    bpf_skb_load_bytes(skb, 0, dst.add(ETH_HLEN as usize) as *mut c_void, rest)
+                };
+            }
+            TcFrame::MacShifted => {}
         }
         // The Ethernet header from the MAC header, the rest from the data pointer.
         let mac = if len < ETH_HLEN { len } else { ETH_HLEN };
@@ -677,8 +711,9 @@ pub fn tracer_xdp(ctx: XdpContext) -> u32 {
     xdp_action::XDP_PASS
 }
 
+/// `l3`: the interface has no link-layer header (a constant at every call site).
 #[inline(always)]
-fn tc_capture(ctx: &TcContext, dir: u8) {
+fn tc_capture(ctx: &TcContext, dir: u8, l3: bool) {
     let skb = ctx.skb.skb;
     // SAFETY: reading fields of our own __sk_buff context.
     let (len, ifindex, vlan_present, vlan_tci, vlan_proto) = unsafe {
@@ -690,9 +725,23 @@ fn tc_capture(ctx: &TcContext, dir: u8) {
             (*skb).vlan_proto,
         )
     };
-    let shift = dir == direction::IN && mac_shift(ctx);
-    let wire_len = if shift { len + ETH_HLEN } else { len };
+    let frame = if l3 {
+        // SAFETY: reading a field of our own context.
+        TcFrame::Synthetic(unsafe { (*skb).protocol } as u16)
+    } else if dir == direction::IN && mac_shift(ctx) {
+        TcFrame::MacShifted
+    } else {
+        TcFrame::AtData
+    };
+    let wire_len = if frame == TcFrame::AtData {
+        len
+    } else {
+        len + ETH_HLEN
+    };
     let mut hdr = new_header(ifindex, wire_len, dir);
+    if l3 {
+        hdr.flags |= RECORD_FLAG_SYNTHETIC_ETHERNET;
+    }
     if vlan_present != 0 {
         hdr.flags |= RECORD_FLAG_VLAN_OFFLOADED;
         hdr.vlan_tci = vlan_tci as u16;
@@ -714,28 +763,34 @@ fn tc_capture(ctx: &TcContext, dir: u8) {
             }
         }
     }
-    capture(
-        &Tc {
-            ctx,
-            mac_shift: shift,
-        },
-        hdr,
-        whole,
-        segs,
-    );
+    capture(&Tc { ctx, frame }, hdr, whole, segs);
 }
 
 /// Egress: every frame the interface sends (TCX link, clsact as a fallback).
 #[classifier]
 pub fn tracer_tc_egress(ctx: TcContext) -> i32 {
-    tc_capture(&ctx, direction::OUT);
+    tc_capture(&ctx, direction::OUT, false);
+    TC_ACT_UNSPEC
+}
+
+/// Egress of a layer-3 interface (tun): packets start at the IP header.
+#[classifier]
+pub fn tracer_tc_egress_l3(ctx: TcContext) -> i32 {
+    tc_capture(&ctx, direction::OUT, true);
+    TC_ACT_UNSPEC
+}
+
+/// Ingress of a layer-3 interface (tun): packets start at the IP header.
+#[classifier]
+pub fn tracer_tc_ingress_l3(ctx: TcContext) -> i32 {
+    tc_capture(&ctx, direction::IN, true);
     TC_ACT_UNSPEC
 }
 
 /// Ingress through TC, for interfaces where XDP cannot attach (another XDP program owns it).
 #[classifier]
 pub fn tracer_tc_ingress(ctx: TcContext) -> i32 {
-    tc_capture(&ctx, direction::IN);
+    tc_capture(&ctx, direction::IN, false);
     TC_ACT_UNSPEC
 }
 

@@ -17,6 +17,7 @@ use crate::{
     live::{
         clock::{monotonic_ns, WallClock},
         iface::{self, Interface},
+        links::{LinkEvent, LinkMonitor},
         record::RecordDecoder,
         rings::RingSet,
         Live, LiveOptions,
@@ -533,7 +534,7 @@ fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
     if args.interfaces.iter().any(|i| i == "any") {
         let all: Vec<Interface> = iface::list()
             .into_iter()
-            .filter(|i| i.is_up() && i.has_ethernet_framing())
+            .filter(|i| i.is_up() && i.is_supported())
             .collect();
         if all.is_empty() {
             bail!("any: no up interface to capture on");
@@ -553,22 +554,51 @@ fn resolve_interfaces(args: &Args) -> Result<(Vec<Interface>, bool)> {
             None => bail!(crate::live::LiveError::NoSuchInterface(name.clone())),
         }
     }
-    Ok((out, false))
+    // Ethernet and layer-3 links together: one file, one link type, so Linux cooked v2
+    // (what `-i any` writes).
+    let mixed = out.iter().any(Interface::is_layer3) && !out.iter().all(Interface::is_layer3);
+    Ok((out, mixed))
 }
 
-/// Live capture until a signal, `-c`, or an error: start, loop, summary.
+/// Live capture until a signal, `-c`, a vanished interface or an error: start, loop,
+/// summary.
 pub async fn live(args: &Args) -> Result<()> {
     let metrics = args.metrics.map(crate::metrics::start).transpose()?;
     let mut cap = LiveCapture::start(args, metrics)?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
-    let interrupted = cap.run(&mut sigint, &mut sigterm).await?;
+    let end = cap.run(&mut sigint, &mut sigterm).await?;
+    let printed_lines = matches!(cap.sink.output, Output::Text(_) | Output::Parallel(_));
     let (counters, dump) = cap.stop()?;
-    let mut err = io::stderr().lock();
-    if interrupted {
-        writeln!(err)?;
+    if end == End::Interrupted && printed_lines && args.write.is_none() {
+        // tcpdump: "We got interrupted, so perhaps we didn't manage to finish a line we
+        // were printing. Print an extra newline, just in case." (Not with -w, even with
+        // --print; and tcpdump has no --conn or --json to match.)
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(b"\n").and_then(|()| out.flush());
     }
-    summary(&mut err, args, &cap, &counters, dump.as_ref())
+    let mut err = io::stderr().lock();
+    if let End::Vanished(name) = &end {
+        writeln!(err, "tracer: {name}: The interface disappeared")?;
+    }
+    summary(&mut err, args.kernel_stats, &cap, &counters, dump.as_ref())?;
+    if let End::Vanished(_) = end {
+        // tcpdump exits 1 here too, after its summary.
+        drop(err);
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// Why a live capture ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum End {
+    /// SIGINT or SIGTERM.
+    Interrupted,
+    /// `-c`, or standard output closed.
+    Done,
+    /// A captured interface was deleted (or left the namespace).
+    Vanished(String),
 }
 
 /// A running live capture and where its packets go.
@@ -586,6 +616,10 @@ struct LiveCapture {
     sockets_only: bool,
     /// `--metrics`: the kernel's totals, pushed each second.
     feed: Option<KernelFeed>,
+    /// `-i any`: interfaces that appear get hooks, deleted ones are let go.
+    any: bool,
+    /// The kernel's link notifications (None when no interface is captured).
+    link_events: Option<LinkMonitor>,
 }
 
 impl LiveCapture {
@@ -616,6 +650,13 @@ impl LiveCapture {
                 tracer_common::filter::MAX_FILTER_INSNS
             );
         }
+        let any = args.interfaces.iter().any(|i| i == "any");
+        // Subscribed before attaching: an interface deleted meanwhile is still reported.
+        let link_events = if interfaces.is_empty() {
+            None
+        } else {
+            Some(LinkMonitor::open().context("subscribing to interface changes")?)
+        };
         let decoder = RecordDecoder::new(WallClock::measure(), cooked, &interfaces);
         let opts = LiveOptions {
             interfaces: interfaces.clone(),
@@ -664,6 +705,8 @@ impl LiveCapture {
         };
         let link = if cooked {
             LinkType::LinuxSll2
+        } else if interfaces.iter().all(|i| i.is_layer3()) {
+            LinkType::Raw
         } else {
             LinkType::Ethernet
         };
@@ -681,7 +724,7 @@ impl LiveCapture {
             }
         }
 
-        let names: Vec<&str> = if cooked {
+        let names: Vec<&str> = if any {
             vec!["any"]
         } else {
             interfaces.iter().map(|i| i.name.as_str()).collect()
@@ -691,10 +734,10 @@ impl LiveCapture {
         } else {
             "tracer: "
         };
-        let (linkname, linkdesc) = if cooked {
-            ("LINUX_SLL2", "Linux cooked v2")
-        } else {
-            ("EN10MB", "Ethernet")
+        let (linkname, linkdesc) = match link {
+            LinkType::LinuxSll2 => ("LINUX_SLL2", "Linux cooked v2"),
+            LinkType::Raw => ("RAW", "Raw IP"),
+            _ => ("EN10MB", "Ethernet"),
         };
         if sockets_only {
             eprintln!("tracer: listening on the TCP sockets of this network namespace");
@@ -752,15 +795,98 @@ impl LiveCapture {
             stats_every: args.stats_interval.map(Duration::from_secs),
             sockets_only,
             feed: metrics.map(|m| KernelFeed::new(m, args.max_conns)),
+            any,
+            link_events,
         })
     }
 
-    /// Reads the rings until a signal (returns true), `-c`, a closed reader or an error.
+    /// Follows the kernel's interface changes: a deleted captured interface ends the
+    /// capture (`Some(name)`), except under `-i any`, which lets it go and hooks new ones.
+    fn interfaces_changed(&mut self, events: Vec<LinkEvent>) -> Option<String> {
+        for e in events {
+            match e {
+                LinkEvent::Deleted { index, name } => {
+                    if !self.interfaces.iter().any(|i| i.index == index) {
+                        continue;
+                    }
+                    if !self.any {
+                        return Some(name);
+                    }
+                    self.forget_interface(index);
+                }
+                LinkEvent::New { index, name, flags } => {
+                    if !self.any || flags & (libc::IFF_UP as u32) == 0 {
+                        continue;
+                    }
+                    if self.interfaces.iter().any(|i| i.index == index) {
+                        continue;
+                    }
+                    self.adopt_interface(&name, index);
+                }
+            }
+        }
+        None
+    }
+
+    /// Hooks an interface that appeared under `-i any`.
+    fn adopt_interface(&mut self, name: &str, index: u32) {
+        let Some(i) = Interface::by_name(name).filter(|i| i.index == index) else {
+            return; // gone again already
+        };
+        if !i.is_supported() || !i.is_up() {
+            return;
+        }
+        match self.live.attach(&i) {
+            Ok(()) => {
+                let flags = self.decoder.add_interface(&i);
+                if let Err(e) = self.live.set_software_tx(i.index, flags) {
+                    eprintln!("tracer: {}: {e}", i.name);
+                }
+                self.interfaces.push(i);
+            }
+            // Deleted between the notification and the attach: nothing to capture there.
+            Err(_) if Interface::by_name(name).is_none_or(|now| now.index != index) => {}
+            Err(e) => eprintln!("tracer: {e}"),
+        }
+    }
+
+    /// Lets go of a deleted interface under `-i any`.
+    fn forget_interface(&mut self, index: u32) {
+        self.live.detach(index);
+        let _ = self.live.set_software_tx(index, 0);
+        self.decoder.remove_interface(index);
+        self.interfaces.retain(|i| i.index != index);
+    }
+
+    /// After a lost notification (the socket overran): compare with what exists now.
+    fn rescan_interfaces(&mut self) -> Option<String> {
+        let now = iface::list();
+        let mut events = Vec::new();
+        for i in &self.interfaces {
+            if !now.iter().any(|n| n.index == i.index) {
+                events.push(LinkEvent::Deleted {
+                    index: i.index,
+                    name: i.name.clone(),
+                });
+            }
+        }
+        for n in now {
+            events.push(LinkEvent::New {
+                index: n.index,
+                flags: if n.is_up() { libc::IFF_UP as u32 } else { 0 },
+                name: n.name,
+            });
+        }
+        self.interfaces_changed(events)
+    }
+
+    /// Reads the rings until a signal, `-c`, a closed reader, a vanished interface or an
+    /// error.
     async fn run(
         &mut self,
         sigint: &mut tokio::signal::unix::Signal,
         sigterm: &mut tokio::signal::unix::Signal,
-    ) -> Result<bool> {
+    ) -> Result<End> {
         self.decoder.clock.refresh();
         let mut tick = tokio::time::interval(POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -770,14 +896,33 @@ impl LiveCapture {
             // The first picture at once.
             next_stats = Some(std::time::Instant::now());
         }
-        loop {
-            let mut stop = false;
-            let mut interrupted = false;
+        let mut links = self.link_events.take();
+        // tcpdump's SIGUSR1: the counts so far, on one line of stderr.
+        let mut sigusr1 = signal(SignalKind::user_defined1())?;
+        let end = loop {
+            let mut stop = None;
+            let mut changes = None;
             tokio::select! {
                 r = self.rings.readable() => r.context("waiting for the ring buffers")?,
                 _ = tick.tick() => {}
-                _ = sigint.recv() => { stop = true; interrupted = true; }
-                _ = sigterm.recv() => { stop = true; interrupted = true; }
+                _ = sigint.recv() => { stop = Some(End::Interrupted); }
+                _ = sigterm.recv() => { stop = Some(End::Interrupted); }
+                _ = sigusr1.recv() => { self.counts_so_far()?; }
+                e = next_links(&mut links) => { changes = Some(e); }
+            }
+            match changes {
+                Some(Ok(events)) => {
+                    if let Some(name) = self.interfaces_changed(events) {
+                        stop = Some(End::Vanished(name));
+                    }
+                }
+                // Notifications were lost (ENOBUFS): look at what exists now.
+                Some(Err(_)) => {
+                    if let Some(name) = self.rescan_interfaces() {
+                        stop = Some(End::Vanished(name));
+                    }
+                }
+                None => {}
             }
             let now = monotonic_ns();
             if now - last_clock > 1_000_000_000 {
@@ -792,17 +937,22 @@ impl LiveCapture {
                 }
                 last_clock = now;
             }
-            let mut flow = self.deliver(now, stop)?;
+            let mut flow = self.deliver(now, stop.is_some())?;
             if let (Some(at), Some(every)) = (next_stats, self.stats_every) {
                 if std::time::Instant::now() >= at && flow.is_continue() {
                     next_stats = Some(at + every);
                     flow = self.sink.sockets_summary(self.decoder.clock.to_wall(now))?;
                 }
             }
-            if stop || flow.is_break() || self.sink.closed {
-                return Ok(interrupted);
+            if let Some(end) = stop {
+                break end;
             }
-        }
+            if flow.is_break() || self.sink.closed {
+                break End::Done;
+            }
+        };
+        self.link_events = links;
+        Ok(end)
     }
 
     /// Moves what the rings hold to the sink (everything when `all`).
@@ -837,6 +987,18 @@ impl LiveCapture {
 
     /// Ends the capture: with `--conn`/`--http`, stops the tracker, prints what the rings
     /// still hold and then what the tables still hold; returns the final counters.
+    /// SIGUSR1: the exit summary so far as one line, as tcpdump's `info(0)` prints it
+    /// (`tracer: 5 packets captured, 5 packets received by filter, 0 packets dropped by
+    /// kernel`).
+    fn counts_so_far(&self) -> Result<()> {
+        let mut buf = Vec::new();
+        summary(&mut buf, false, self, &self.live.counters(), None)?;
+        let text = String::from_utf8_lossy(&buf);
+        let line: Vec<&str> = text.lines().collect();
+        eprintln!("tracer: {}", line.join(", "));
+        Ok(())
+    }
+
     fn stop(&mut self) -> Result<(Counters, Option<TableDump>)> {
         let mut dump = None;
         if self.analytics && !self.sink.closed {
@@ -860,10 +1022,18 @@ impl LiveCapture {
     }
 }
 
+/// The next batch of interface changes; never resolves without a monitor.
+async fn next_links(m: &mut Option<LinkMonitor>) -> io::Result<Vec<LinkEvent>> {
+    match m {
+        Some(m) => m.next().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// tcpdump's three lines, and what tracer adds to them.
 fn summary(
     err: &mut impl Write,
-    args: &Args,
+    kernel_stats: bool,
     cap: &LiveCapture,
     counters: &Counters,
     dump: Option<&TableDump>,
@@ -985,7 +1155,7 @@ fn summary(
             tracer_common::MAX_CAPTURE
         )?;
     }
-    if args.kernel_stats {
+    if kernel_stats {
         writeln!(
             err,
             "kernel: {} packets seen, {} tcp, {} matched, {} records submitted, {} ring full, {} no ring, {} copy failed",
@@ -1036,7 +1206,7 @@ pub fn list_interfaces() {
         if i.is_loopback() {
             tags.push("Loopback");
         }
-        if !i.has_ethernet_framing() {
+        if !i.is_supported() {
             tags.push("unsupported link type");
         }
         println!("{}.{} [{}]", n + 1, i.name, tags.join(", "));

@@ -188,7 +188,12 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
     let their_drops = summary_count(&dump_err, "dropped by kernel").unwrap_or(0);
     let ours = summary_count(&err, "captured").expect("tracer summary");
     let dropped = summary_count(&err, "dropped by kernel").expect("tracer drops");
-    let lines = out.lines().count() as u64;
+    // The blank line is the newline tcpdump prints on SIGINT.
+    let lines = out
+        .strip_suffix("\n\n")
+        .expect("the interrupt's newline")
+        .lines()
+        .count() as u64;
     eprintln!("wrk: {wrk}\ntracer: {err}\ntcpdump: {dump_err}");
     assert_eq!(dropped, 0, "tracer dropped records:\n{err}");
     assert_eq!(
@@ -246,4 +251,59 @@ fn default_interface_is_the_first_up_non_loopback_one_like_tcpdump() {
     };
     assert_eq!(listening(&err), listening(&dump_err), "{err}\n{dump_err}");
     assert_eq!(listening(&err).as_deref(), Some("veth-a"));
+}
+
+/// SIGUSR1 prints the counts so far on one stderr line, tcpdump's format, and the capture
+/// goes on.
+#[test]
+fn sigusr1_prints_the_counts_so_far_like_tcpdump() {
+    let Some(_serial) = privileged(&["tcpdump", "nc"]) else {
+        return;
+    };
+    let ns = NetNs::new("usr1");
+    let mut tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    let mut tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
+    std::thread::sleep(Duration::from_millis(300));
+    tracer.signal(libc::SIGUSR1);
+    tcpdump.signal(libc::SIGUSR1);
+    tracer.wait_for_stderr("packets captured, ", SECS(5));
+    tcpdump.wait_for_stderr("packets captured, ", SECS(5));
+    assert!(
+        matches!(tracer.child.try_wait(), Ok(None)),
+        "SIGUSR1 ended tracer"
+    );
+    let (_, _, dump_err) = tcpdump.interrupt(SECS(5));
+    let (status, out, err) = tracer.interrupt(SECS(5));
+    assert!(status.success(), "{err}");
+    let shape = |l: &str, prog: &str| -> Option<Vec<u64>> {
+        let rest = l.strip_prefix(&format!("{prog}: "))?;
+        let parts: Vec<&str> = rest.split(", ").collect();
+        let words = [
+            "packets captured",
+            "packets received by filter",
+            "packets dropped by kernel",
+        ];
+        (parts.len() == 3).then_some(())?;
+        parts
+            .iter()
+            .zip(words)
+            .map(|(p, w)| p.strip_suffix(w)?.trim().parse().ok())
+            .collect()
+    };
+    let ours: Vec<Vec<u64>> = err.lines().filter_map(|l| shape(l, "tracer")).collect();
+    let theirs: Vec<Vec<u64>> = dump_err
+        .lines()
+        .filter_map(|l| shape(l, "tcpdump"))
+        .collect();
+    assert_eq!(
+        theirs.len(),
+        1,
+        "tcpdump's SIGUSR1 line changed: {dump_err}"
+    );
+    assert_eq!(ours.len(), 1, "no line of tcpdump's shape: {err}");
+    // Nothing came after the signal: the counts so far are the final ones.
+    let n = packets(&out).len() as u64;
+    assert_eq!(ours[0], [n, n, 0], "{err}");
+    assert_eq!(summary_count(&err, "captured"), Some(n), "{err}");
 }

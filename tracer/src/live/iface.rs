@@ -7,6 +7,11 @@ pub const ARPHRD_ETHER: u16 = 1;
 /// ARPHRD_LOOPBACK: `lo`, which also carries (all-zero) Ethernet headers.
 pub const ARPHRD_LOOPBACK: u16 = 772;
 
+/// Hardware types whose frames start at the IP header, which libpcap captures as
+/// LINKTYPE_RAW: ARPHRD_NONE (tun, WireGuard), ARPHRD_RAWIP, ARPHRD_TUNNEL (ipip),
+/// ARPHRD_TUNNEL6 (ip6tnl), ARPHRD_SIT.
+pub const ARPHRD_LAYER3: [u16; 5] = [65534, 519, 768, 769, 776];
+
 const IFF_UP: u32 = 0x1;
 const IFF_LOOPBACK: u32 = 0x8;
 const IFF_RUNNING: u32 = 0x40;
@@ -37,6 +42,16 @@ impl Interface {
     /// Frames on this interface start with an Ethernet header (what the kernel programs parse).
     pub fn has_ethernet_framing(&self) -> bool {
         self.hw_type == ARPHRD_ETHER || self.hw_type == ARPHRD_LOOPBACK
+    }
+
+    /// Frames on this interface start at the IP header (tun and other layer-3 devices).
+    pub fn is_layer3(&self) -> bool {
+        ARPHRD_LAYER3.contains(&self.hw_type)
+    }
+
+    /// tracer can capture on it.
+    pub fn is_supported(&self) -> bool {
+        self.has_ethernet_framing() || self.is_layer3()
     }
 
     /// Reads one interface by name.

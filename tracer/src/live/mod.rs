@@ -12,6 +12,7 @@ pub mod csum;
 pub mod ethtool;
 pub mod gso;
 pub mod iface;
+pub mod links;
 pub mod record;
 pub mod rings;
 pub mod sockdiag;
@@ -23,7 +24,9 @@ use aya::{
         Array, ArrayOfMaps, HashMap, Map, MapData, MapError, PerCpuArray, ProgramArray, RingBuf,
     },
     programs::{
+        tc::SchedClassifierLinkId,
         tc::{self, NlOptions, TcAttachOptions},
+        xdp::XdpLinkId,
         BtfTracePoint, FExit, ProgramError, SchedClassifier, TcAttachType, Xdp, XdpMode,
     },
     Ebpf, EbpfError, EbpfLoader,
@@ -126,7 +129,7 @@ pub enum LiveError {
     #[error("{0}: No such device exists")]
     NoSuchInterface(String),
     /// The interface's frames do not start with an Ethernet header.
-    #[error("{0}: unsupported link type (tracer parses Ethernet and loopback interfaces)")]
+    #[error("{0}: unsupported link type (tracer captures Ethernet, loopback and layer-3 (tun, ipip, sit) interfaces)")]
     UnsupportedInterface(String),
     /// Attaching to an interface failed.
     #[error("{iface}: cannot attach the {hook} hook: {detail}")]
@@ -147,6 +150,7 @@ pub enum LiveError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
     pub iface: String,
+    pub index: u32,
     /// e.g. `xdp (native)`, `xdp (generic)`, `tcx ingress`, `tcx egress`, `clsact egress`.
     pub hook: String,
 }
@@ -207,6 +211,9 @@ pub struct Live {
     // Links are owned by the programs inside `ebpf`; dropping it detaches them.
     ebpf: Ebpf,
     pub attachments: Vec<Attachment>,
+    /// The links behind `attachments`, by interface index.
+    links: Vec<(u32, LinkHandle)>,
+    hooks: Hooks,
     /// Programs loaded: name, instructions the verifier processed, time the load took.
     pub loaded: Vec<(&'static str, Option<u32>, std::time::Duration)>,
     /// What could not be set up but was not needed (printed with -v).
@@ -262,7 +269,7 @@ impl Live {
             return Err(LiveError::MissingObject);
         }
         for i in &opts.interfaces {
-            if !i.has_ethernet_framing() {
+            if !i.is_supported() {
                 return Err(LiveError::UnsupportedInterface(i.name.clone()));
             }
         }
@@ -293,6 +300,8 @@ impl Live {
         let mut live = Live {
             ebpf,
             attachments: Vec::new(),
+            links: Vec::new(),
+            hooks: Hooks::default(),
             loaded: Vec::new(),
             notes: Vec::new(),
         };
@@ -421,43 +430,102 @@ impl Live {
             // Only the host's sockets are watched.
             return Ok(());
         }
-        let need_in = opts.direction.wants_in();
+        self.hooks = Hooks {
+            ingress: opts.direction.wants_in(),
+            egress: opts.direction.wants_out(),
+            analytics: opts.analytics.is_some(),
+        };
+        for i in &opts.interfaces {
+            self.attach(i)?;
+        }
+        Ok(())
+    }
+
+    /// Loads a program the first time an interface needs it.
+    fn ensure_loaded<T>(&mut self, name: &'static str) -> Result<(), LiveError>
+    where
+        T: LoadableClassifier,
+        for<'a> &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = ProgramError>,
+    {
+        let p: &mut T = self.program(name)?;
+        if p.is_loaded() {
+            return Ok(());
+        }
+        let t = std::time::Instant::now();
+        p.load_it().map_err(|e| program_error(name, e))?;
+        let n = p.verified();
+        self.loaded.push((name, n, t.elapsed()));
+        Ok(())
+    }
+
+    /// Attaches the hooks the capture wants to one interface (at start, or an interface
+    /// that appeared under `-i any`).
+    pub fn attach(&mut self, i: &Interface) -> Result<(), LiveError> {
+        if !i.is_supported() {
+            return Err(LiveError::UnsupportedInterface(i.name.clone()));
+        }
+        let hooks = self.hooks;
+        if hooks.ingress {
+            let (hook, link) = self.attach_ingress(i, hooks.analytics)?;
+            self.push_attachment(i, hook, link);
+        }
         // libpcap drops outgoing packets on loopback (each shows once, as incoming), so
         // loopback only ever gets the ingress hook.
-        let need_out =
-            opts.direction.wants_out() && opts.interfaces.iter().any(|i| !i.is_loopback());
-        if need_in {
-            let t = std::time::Instant::now();
-            let xdp: &mut Xdp = self.program("tracer_xdp")?;
-            xdp.load().map_err(|e| program_error("tracer_xdp", e))?;
-            let n = xdp.info().ok().and_then(|i| i.verified_instruction_count());
-            self.loaded.push(("tracer_xdp", n, t.elapsed()));
-        }
-        if need_out {
-            let t = std::time::Instant::now();
-            let tc: &mut SchedClassifier = self.program("tracer_tc_egress")?;
-            tc.load()
-                .map_err(|e| program_error("tracer_tc_egress", e))?;
-            let n = tc.info().ok().and_then(|i| i.verified_instruction_count());
-            self.loaded.push(("tracer_tc_egress", n, t.elapsed()));
-        }
-        for i in &opts.interfaces {
-            if need_in {
-                let hook = self.attach_ingress(i, opts.analytics.is_some())?;
-                self.attachments.push(Attachment {
-                    iface: i.name.clone(),
-                    hook,
-                });
-            }
-            if need_out && !i.is_loopback() {
-                let hook = self.attach_egress(i)?;
-                self.attachments.push(Attachment {
-                    iface: i.name.clone(),
-                    hook,
-                });
+        if hooks.egress && !i.is_loopback() {
+            match self.attach_egress(i) {
+                Ok((hook, link)) => self.push_attachment(i, hook, link),
+                Err(e) => {
+                    // Nothing half-attached stays behind.
+                    self.detach(i.index);
+                    return Err(e);
+                }
             }
         }
         Ok(())
+    }
+
+    fn push_attachment(&mut self, i: &Interface, hook: String, link: LinkHandle) {
+        self.attachments.push(Attachment {
+            iface: i.name.clone(),
+            index: i.index,
+            hook,
+        });
+        self.links.push((i.index, link));
+    }
+
+    /// Lets go of an interface's hooks (it was deleted, or an attach failed half-way). The
+    /// kernel already took down the links of a deleted interface; this closes their fds.
+    pub fn detach(&mut self, index: u32) {
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.links)
+            .into_iter()
+            .partition(|(i, _)| *i == index);
+        self.links = kept;
+        self.attachments.retain(|a| a.index != index);
+        for (_, link) in gone {
+            let _ = match link {
+                LinkHandle::Xdp(id) => self
+                    .program::<Xdp>("tracer_xdp")
+                    .and_then(|p| p.detach(id).map_err(|e| program_error("tracer_xdp", e))),
+                LinkHandle::Tc(name, id) => self
+                    .program::<SchedClassifier>(name)
+                    .and_then(|p| p.detach(id).map_err(|e| program_error(name, e))),
+            };
+        }
+    }
+
+    /// The kernel's `software_tx` flags of one interface (0 removes the entry).
+    pub fn set_software_tx(&mut self, ifindex: u32, flags: u8) -> Result<(), LiveError> {
+        let mut m: HashMap<&mut MapData, u32, u8> = typed_map(&mut self.ebpf, "SOFTWARE_TX")?;
+        if flags == 0 {
+            let _ = m.remove(&ifindex);
+            return Ok(());
+        }
+        m.insert(ifindex, flags, 0).map_err(map_err("SOFTWARE_TX"))
+    }
+
+    /// Whether the capture has hooks on this interface.
+    pub fn is_attached(&self, index: u32) -> bool {
+        self.links.iter().any(|(i, _)| *i == index)
     }
 
     fn program<T>(&mut self, name: &'static str) -> Result<&mut T, LiveError>
@@ -477,31 +545,43 @@ impl Live {
     /// Generic XDP (all `lo` has) is the last resort: before running the program it copies
     /// every cloned or nonlinear skb into a fresh page, and TCP transmits clones, which halved
     /// loopback throughput in the benchmark even with a filter that matched nothing.
-    fn attach_ingress(&mut self, i: &Interface, analytics: bool) -> Result<String, LiveError> {
+    fn attach_ingress(
+        &mut self,
+        i: &Interface,
+        analytics: bool,
+    ) -> Result<(String, LinkHandle), LiveError> {
+        if i.is_layer3() {
+            // No link header: only the TC programs that put one in front (XDP on tun is
+            // generic-only and would copy every packet).
+            let name = "tracer_tc_ingress_l3";
+            self.ensure_loaded::<SchedClassifier>(name)?;
+            let tc: &mut SchedClassifier = self.program(name)?;
+            return attach_tc(tc, &i.name, TcAttachType::Ingress)
+                .map(|(hook, id)| (hook, LinkHandle::Tc(name, id)))
+                .map_err(|detail| LiveError::Attach {
+                    iface: i.name.clone(),
+                    hook: "ingress",
+                    detail,
+                });
+        }
         let mut xdp_error = None;
         // Connection analytics time packets as the taps do: on receive, native XDP runs
         // before the driver batches packets into the stack (NAPI's gro_normal list), up to
         // hundreds of microseconds before libpcap stamps them; TCX ingress runs just after the
         // taps. Handshake and HTTP times then agree with tcpdump's.
         if !analytics && !i.is_loopback() && !merges_received_packets(&i.name) {
+            self.ensure_loaded::<Xdp>("tracer_xdp")?;
             let xdp: &mut Xdp = self.program("tracer_xdp")?;
             match xdp.attach_to_if_index(i.index, XdpMode::Driver) {
-                Ok(_) => return Ok("xdp (native)".to_string()),
+                Ok(id) => return Ok(("xdp (native)".to_string(), LinkHandle::Xdp(id))),
                 Err(e) => xdp_error = Some(e.to_string()),
             }
         }
-        let tc: &mut SchedClassifier = self.program("tracer_tc_ingress")?;
-        if tc.fd().is_err() {
-            let t = std::time::Instant::now();
-            tc.load()
-                .map_err(|e| program_error("tracer_tc_ingress", e))?;
-            let n = tc.info().ok().and_then(|i| i.verified_instruction_count());
-            let took = t.elapsed();
-            self.loaded.push(("tracer_tc_ingress", n, took));
-        }
-        let tc: &mut SchedClassifier = self.program("tracer_tc_ingress")?;
+        let name = "tracer_tc_ingress";
+        self.ensure_loaded::<SchedClassifier>(name)?;
+        let tc: &mut SchedClassifier = self.program(name)?;
         let tc_error = match attach_tc(tc, &i.name, TcAttachType::Ingress) {
-            Ok(hook) => {
+            Ok((hook, id)) => {
                 if let Some(e) = &xdp_error {
                     // Another XDP program owns the interface, or the driver has no XDP.
                     eprintln!(
@@ -509,13 +589,14 @@ impl Live {
                         i.name
                     );
                 }
-                return Ok(hook);
+                return Ok((hook, LinkHandle::Tc(name, id)));
             }
             Err(e) => e,
         };
+        self.ensure_loaded::<Xdp>("tracer_xdp")?;
         let xdp: &mut Xdp = self.program("tracer_xdp")?;
         match xdp.attach_to_if_index(i.index, XdpMode::Skb) {
-            Ok(_) => Ok("xdp (generic)".to_string()),
+            Ok(id) => Ok(("xdp (generic)".to_string(), LinkHandle::Xdp(id))),
             Err(e) => Err(LiveError::Attach {
                 iface: i.name.clone(),
                 hook: "ingress",
@@ -527,13 +608,21 @@ impl Live {
         }
     }
 
-    fn attach_egress(&mut self, i: &Interface) -> Result<String, LiveError> {
-        let tc: &mut SchedClassifier = self.program("tracer_tc_egress")?;
-        attach_tc(tc, &i.name, TcAttachType::Egress).map_err(|detail| LiveError::Attach {
-            iface: i.name.clone(),
-            hook: "egress",
-            detail,
-        })
+    fn attach_egress(&mut self, i: &Interface) -> Result<(String, LinkHandle), LiveError> {
+        let name = if i.is_layer3() {
+            "tracer_tc_egress_l3"
+        } else {
+            "tracer_tc_egress"
+        };
+        self.ensure_loaded::<SchedClassifier>(name)?;
+        let tc: &mut SchedClassifier = self.program(name)?;
+        attach_tc(tc, &i.name, TcAttachType::Egress)
+            .map(|(hook, id)| (hook, LinkHandle::Tc(name, id)))
+            .map_err(|detail| LiveError::Attach {
+                iface: i.name.clone(),
+                hook: "egress",
+                detail,
+            })
     }
 
     /// Current kernel counters, summed over CPUs.
@@ -661,22 +750,75 @@ fn merges_received_packets(dev: &str) -> bool {
 }
 
 /// TCX where the kernel has it (links die with the process), clsact otherwise.
-fn attach_tc(tc: &mut SchedClassifier, iface: &str, dir: TcAttachType) -> Result<String, String> {
+fn attach_tc(
+    tc: &mut SchedClassifier,
+    iface: &str,
+    dir: TcAttachType,
+) -> Result<(String, SchedClassifierLinkId), String> {
     let side = if dir == TcAttachType::Ingress {
         "ingress"
     } else {
         "egress"
     };
     match tc.attach_with_options(iface, dir, TcAttachOptions::TcxOrder(Default::default())) {
-        Ok(_) => Ok(format!("tcx {side}")),
+        Ok(id) => Ok((format!("tcx {side}"), id)),
         Err(tcx) => {
             // Pre-6.6 kernels: a clsact qdisc and a direct-action filter.
             let _ = tc::qdisc_add_clsact(iface);
             tc.attach_with_options(iface, dir, TcAttachOptions::Netlink(NlOptions::default()))
-                .map(|_| format!("clsact {side}"))
+                .map(|id| (format!("clsact {side}"), id))
                 .map_err(|nl| format!("TCX: {tcx}; clsact: {nl}"))
         }
     }
+}
+
+/// The two program types `ensure_loaded` loads.
+trait LoadableClassifier {
+    fn is_loaded(&self) -> bool;
+    fn load_it(&mut self) -> Result<(), ProgramError>;
+    fn verified(&self) -> Option<u32>;
+}
+
+impl LoadableClassifier for SchedClassifier {
+    fn is_loaded(&self) -> bool {
+        self.fd().is_ok()
+    }
+    fn load_it(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+    fn verified(&self) -> Option<u32> {
+        self.info()
+            .ok()
+            .and_then(|i| i.verified_instruction_count())
+    }
+}
+
+impl LoadableClassifier for Xdp {
+    fn is_loaded(&self) -> bool {
+        self.fd().is_ok()
+    }
+    fn load_it(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+    fn verified(&self) -> Option<u32> {
+        self.info()
+            .ok()
+            .and_then(|i| i.verified_instruction_count())
+    }
+}
+
+/// One link of the capture, to detach it when its interface goes.
+enum LinkHandle {
+    Xdp(XdpLinkId),
+    Tc(&'static str, SchedClassifierLinkId),
+}
+
+/// Which hooks every captured interface gets.
+#[derive(Copy, Clone, Debug, Default)]
+struct Hooks {
+    ingress: bool,
+    egress: bool,
+    analytics: bool,
 }
 
 fn map_err(map: &'static str) -> impl Fn(MapError) -> LiveError {

@@ -6,7 +6,9 @@
 
 use std::ops::ControlFlow;
 
-use tracer_common::{direction, PacketRecordHeader, RECORD_FLAG_VLAN_OFFLOADED};
+use tracer_common::{
+    direction, PacketRecordHeader, RECORD_FLAG_SYNTHETIC_ETHERNET, RECORD_FLAG_VLAN_OFFLOADED,
+};
 
 use super::{
     clock::WallClock,
@@ -23,6 +25,24 @@ struct IfaceInfo {
     hw_type: u16,
     /// Offloads of the device (re-read periodically: `ethtool -K` may change them).
     tx: TxOffloads,
+}
+
+impl IfaceInfo {
+    fn new(i: &Interface) -> IfaceInfo {
+        IfaceInfo {
+            index: i.index,
+            name: i.name.clone(),
+            hw_type: if i.is_loopback() {
+                ARPHRD_LOOPBACK
+            } else {
+                i.hw_type
+            },
+            // Loopback checksums and segments nothing itself either, but libpcap shows its
+            // packets as received, after the whole trip: leave them be. Others are read by
+            // `refresh_offloads`.
+            tx: TxOffloads::OFFLOADED,
+        }
+    }
 }
 
 /// Turns kernel records into packets; keeps per-interface state and reusable buffers.
@@ -46,21 +66,7 @@ impl RecordDecoder {
         let mut d = RecordDecoder {
             clock,
             cooked,
-            ifaces: interfaces
-                .iter()
-                .map(|i| IfaceInfo {
-                    index: i.index,
-                    name: i.name.clone(),
-                    hw_type: if i.is_loopback() {
-                        ARPHRD_LOOPBACK
-                    } else {
-                        i.hw_type
-                    },
-                    // Loopback checksums and segments nothing itself either, but libpcap
-                    // shows its packets as received, after the whole trip: leave them be.
-                    tx: TxOffloads::OFFLOADED,
-                })
-                .collect(),
+            ifaces: interfaces.iter().map(IfaceInfo::new).collect(),
             tagged: Vec::with_capacity(2048),
             segment: Vec::with_capacity(2048),
             checksummed: Vec::with_capacity(2048),
@@ -68,6 +74,22 @@ impl RecordDecoder {
         };
         d.refresh_offloads(interfaces);
         d
+    }
+
+    /// An interface that appeared (`-i any`); returns its `software_tx` flags for the kernel.
+    pub fn add_interface(&mut self, i: &Interface) -> u8 {
+        self.remove_interface(i.index);
+        self.ifaces.push(IfaceInfo::new(i));
+        self.refresh_offloads(std::slice::from_ref(i));
+        self.software_tx_interfaces()
+            .into_iter()
+            .find(|(index, _)| *index == i.index)
+            .map_or(0, |(_, f)| f)
+    }
+
+    /// An interface that went away.
+    pub fn remove_interface(&mut self, index: u32) {
+        self.ifaces.retain(|i| i.index != index);
     }
 
     /// Reads (again) what each device offloads.
@@ -171,6 +193,14 @@ impl RecordDecoder {
         }
         let flow = if self.cooked {
             self.cooked_frame(ts, h, data, wire_len, emit)
+        } else if h.flags & RECORD_FLAG_SYNTHETIC_ETHERNET != 0 {
+            // A layer-3 interface: the packet without the header the kernel put in front.
+            emit(&Packet {
+                ts,
+                link: LinkType::Raw,
+                data: data.get(14..).unwrap_or(&[]),
+                wire_len: wire_len.saturating_sub(14),
+            })
         } else {
             emit(&Packet {
                 ts,
@@ -204,9 +234,15 @@ impl RecordDecoder {
         out.extend_from_slice(&h.ifindex.to_be_bytes());
         out.extend_from_slice(&hw_type.to_be_bytes());
         out.push(if h.direction == direction::OUT { 4 } else { 0 });
-        out.push(6);
-        out.extend_from_slice(data.get(6..12).unwrap_or(&[0; 6]));
-        out.extend_from_slice(&[0, 0]);
+        if h.flags & RECORD_FLAG_SYNTHETIC_ETHERNET != 0 {
+            // No link-layer address.
+            out.push(0);
+            out.extend_from_slice(&[0; 8]);
+        } else {
+            out.push(6);
+            out.extend_from_slice(data.get(6..12).unwrap_or(&[0; 6]));
+            out.extend_from_slice(&[0, 0]);
+        }
         out.extend_from_slice(data.get(14..).unwrap_or(&[]));
         emit(&Packet {
             ts,

@@ -275,6 +275,130 @@ impl VethPair {
     }
 }
 
+/// Two namespaces joined by a layer-3 link: `tun0` in each (no Ethernet header, like
+/// WireGuard or a VPN's tun), with a thread of this process carrying packets between the two
+/// devices. `a` is 10.79.0.1/fd79::1, `b` is 10.79.0.2/fd79::2. The devices live as long as
+/// the thread holds them: dropping stops it, then deletes the namespaces.
+pub struct TunPair {
+    pub a: NetNs,
+    pub b: NetNs,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    wire: Option<thread::JoinHandle<()>>,
+}
+
+impl TunPair {
+    pub fn new(tag: &str) -> TunPair {
+        use std::sync::{atomic::AtomicBool, Arc};
+        let a = NetNs::new(&format!("{tag}a"));
+        let b = NetNs::new(&format!("{tag}b"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let names = [a.name.clone(), b.name.clone()];
+        let flag = stop.clone();
+        let wire = thread::spawn(move || {
+            // setns(2) moves only this thread: each tun device is made in its namespace.
+            let opened: Result<Vec<std::fs::File>, String> =
+                names.iter().map(|ns| open_tun_in(ns)).collect();
+            let tuns = match opened {
+                Ok(t) => {
+                    let _ = ready_tx.send(Ok(()));
+                    t
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            tun_wire(&tuns, &flag);
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("tun wire thread")
+            .unwrap_or_else(|e| panic!("tun devices: {e}"));
+        for (ns, v4, peer4, v6) in [
+            (&a, "10.79.0.1/32", "10.79.0.2/32", "fd79::1/64"),
+            (&b, "10.79.0.2/32", "10.79.0.1/32", "fd79::2/64"),
+        ] {
+            ns.ip(&["addr", "add", v4, "peer", peer4, "dev", "tun0"]);
+            // IPv6: an on-link prefix (a `peer` address gets no route to the peer).
+            ns.ip(&["addr", "add", v6, "dev", "tun0", "nodad"]);
+            ns.ip(&["link", "set", "tun0", "up"]);
+        }
+        TunPair {
+            a,
+            b,
+            stop,
+            wire: Some(wire),
+        }
+    }
+}
+
+impl Drop for TunPair {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(w) = self.wire.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Opens /dev/net/tun in namespace `ns` as `tun0` (IFF_TUN | IFF_NO_PI). Moves the calling
+/// thread into `ns`.
+fn open_tun_in(ns: &str) -> Result<std::fs::File, String> {
+    use std::os::fd::AsRawFd;
+    const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+    let nsf = std::fs::File::open(format!("/run/netns/{ns}")).map_err(|e| format!("{ns}: {e}"))?;
+    // SAFETY: setns on a namespace fd we hold; affects this thread only.
+    if unsafe { libc::setns(nsf.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+        return Err(format!("setns {ns}: {}", std::io::Error::last_os_error()));
+    }
+    let tun = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .map_err(|e| format!("/dev/net/tun: {e}"))?;
+    let mut ifr = [0u8; 40];
+    ifr[..4].copy_from_slice(b"tun0");
+    ifr[16..18].copy_from_slice(&((libc::IFF_TUN | libc::IFF_NO_PI) as u16).to_ne_bytes());
+    // SAFETY: TUNSETIFF reads and writes a struct ifreq, which ifr is large enough for.
+    if unsafe { libc::ioctl(tun.as_raw_fd(), TUNSETIFF, ifr.as_mut_ptr()) } != 0 {
+        return Err(format!("TUNSETIFF: {}", std::io::Error::last_os_error()));
+    }
+    Ok(tun)
+}
+
+/// Copies every packet read from one tun device to the other until `stop`.
+fn tun_wire(tuns: &[std::fs::File], stop: &std::sync::atomic::AtomicBool) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let mut buf = vec![0u8; 65536];
+    while !stop.load(Ordering::Relaxed) {
+        let mut fds = [
+            libc::pollfd {
+                fd: tuns[0].as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: tuns[1].as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll on two valid pollfds.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, 50) } <= 0 {
+            continue;
+        }
+        for (i, f) in fds.iter().enumerate() {
+            if f.revents & libc::POLLIN != 0 {
+                if let Ok(n) = (&tuns[i]).read(&mut buf) {
+                    let _ = (&tuns[1 - i]).write(&buf[..n]);
+                }
+            }
+        }
+    }
+}
+
 /// A child process, killed on drop; its stdout and stderr are collected by threads.
 pub struct Proc {
     pub child: Child,
