@@ -985,8 +985,6 @@ impl LiveCapture {
         }
     }
 
-    /// Ends the capture: with `--conn`/`--http`, stops the tracker, prints what the rings
-    /// still hold and then what the tables still hold; returns the final counters.
     /// SIGUSR1: the exit summary so far as one line, as tcpdump's `info(0)` prints it
     /// (`tracer: 5 packets captured, 5 packets received by filter, 0 packets dropped by
     /// kernel`).
@@ -999,6 +997,8 @@ impl LiveCapture {
         Ok(())
     }
 
+    /// Ends the capture: with `--conn`/`--http`, stops the tracker, prints what the rings
+    /// still hold and then what the tables still hold; returns the final counters.
     fn stop(&mut self) -> Result<(Counters, Option<TableDump>)> {
         let mut dump = None;
         if self.analytics && !self.sink.closed {
