@@ -86,6 +86,30 @@ pub struct Args {
     #[arg(long)]
     pub print: bool,
 
+    /// With -w: before writing a packet, start a new file if the current one is larger
+    /// than FILE_SIZE million bytes (1,000,000, not 1,048,576). Files after the first are
+    /// named like it with 1, 2, ... appended (see -W).
+    #[arg(short = 'C', value_name = "FILE_SIZE", allow_hyphen_values = true,
+          value_parser = crate::pcap::rotate::parse_file_size)]
+    pub file_size: Option<u64>,
+
+    /// With -w: every SECONDS, start a new file on the next packet, its name the -w name
+    /// through strftime(3) in local time (e.g. `cap-%H%M%S.pcap`). 0: never.
+    #[arg(short = 'G', value_name = "SECONDS", allow_hyphen_values = true,
+          value_parser = crate::pcap::rotate::parse_seconds)]
+    pub rotate_seconds: Option<u32>,
+
+    /// With -C: a ring of FILECOUNT files (numbers zero-padded to one width, wrapping to 0).
+    /// With -G alone: exit once FILECOUNT files are written.
+    #[arg(short = 'W', value_name = "FILECOUNT", allow_hyphen_values = true,
+          value_parser = crate::pcap::rotate::parse_file_count)]
+    pub file_count: Option<u32>,
+
+    /// With -C or -G: run `COMMAND FILE` (e.g. gzip) on each file a rotation closes, at
+    /// nice 19, not waited for. The last file is left as it is.
+    #[arg(short = 'z', value_name = "COMMAND")]
+    pub post_rotate: Option<std::ffi::OsString>,
+
     /// With -w: flush the file after every packet.
     #[arg(short = 'U')]
     pub packet_buffered: bool,
@@ -212,6 +236,16 @@ impl Args {
         }
     }
 
+    /// `-C`, `-G`, `-W`, `-z`: how `-w` files rotate.
+    pub fn rotation(&self) -> crate::pcap::Rotation {
+        crate::pcap::Rotation {
+            file_size: self.file_size,
+            file_count: self.file_count,
+            seconds: self.rotate_seconds,
+            post_rotate: self.post_rotate.clone(),
+        }
+    }
+
     pub fn direction(&self) -> Direction {
         match self.direction {
             None | Some(DirectionArg::Inout) => Direction::InOut,
@@ -329,6 +363,33 @@ mod tests {
             assert!(line.contains("--metrics"), "{line}");
         }
         assert!(!parse(&["--conn"]).unwrap().track_http());
+    }
+
+    #[test]
+    fn rotation_flags_and_tcpdumps_messages() {
+        let a = parse(&["-w", "x", "-C", "2", "-W3", "-G", "60", "-z", "gzip"]).unwrap();
+        let r = a.rotation();
+        assert_eq!(r.file_size, Some(2_000_000));
+        assert_eq!((r.file_count, r.seconds), (Some(3), Some(60)));
+        assert_eq!(r.post_rotate.as_deref(), Some(std::ffi::OsStr::new("gzip")));
+        for (flag, value, msg) in [
+            ("-C", "0", "invalid file size 0"),
+            ("-C", "-1", "invalid file size -1"),
+            ("-C", "1k", "invalid file size 1k"),
+            (
+                "-C",
+                "9223372036855",
+                "file size 9223372036855 is too large",
+            ),
+            ("-W", "0", "invalid number of output files 0"),
+            ("-G", "-1", "invalid number of seconds -1"),
+        ] {
+            let line = one_line(&parse(&[flag, value]).unwrap_err().to_string());
+            assert!(line.ends_with(msg), "{line}");
+            assert!(line.contains(flag), "{line}");
+        }
+        assert_eq!(parse(&["-G", "x"]).unwrap().rotation().seconds, Some(0));
+        assert!(!parse(&["-G", "0", "-W", "2"]).unwrap().rotation().rotates());
     }
 
     #[test]

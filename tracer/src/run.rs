@@ -23,7 +23,7 @@ use crate::{
         Live, LiveOptions,
     },
     packet::{LinkType, Packet},
-    pcap::{linktype_name, Format, PcapReader, PcapWriter},
+    pcap::{linktype_name, Format, PcapReader, RotatingWriter, Written},
     print::{ParallelPrinter, Printer},
 };
 use crate::{
@@ -82,7 +82,7 @@ struct Sink {
     records: Option<Records>,
     out: io::BufWriter<io::Stdout>,
     line: Vec<u8>,
-    writer: Option<PcapWriter>,
+    writer: Option<RotatingWriter>,
     flush_each_packet: bool,
     flush_file_each_packet: bool,
     filter: Filter,
@@ -119,10 +119,14 @@ impl Sink {
                 } else {
                     Format::from_path(path)
                 };
-                Some(
-                    PcapWriter::create(path, format, link, args.snaplen())
-                        .with_context(|| format!("{}", path.display()))?,
-                )
+                // -C/-G/-W/-z: the file names and the rotation; errors name the file.
+                Some(RotatingWriter::create(
+                    path,
+                    format,
+                    link,
+                    args.snaplen(),
+                    args.rotation(),
+                )?)
             }
             None => None,
         };
@@ -239,7 +243,12 @@ impl Sink {
         };
         self.matched += 1;
         if let Some(w) = &mut self.writer {
-            w.write(pkt)?;
+            if let Written::FileLimitReached(n) = w.write(pkt)? {
+                // -G with -W: tcpdump's last words, counting the packet that ended it.
+                eprintln!("Maximum file limit reached: {n}");
+                self.captured += 1;
+                return Ok(ControlFlow::Break(()));
+            }
             if self.flush_file_each_packet {
                 w.flush()?;
             }

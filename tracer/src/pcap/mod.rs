@@ -12,7 +12,8 @@
 //! and where, then `None`.
 //!
 //! [`PcapWriter`] writes what tcpdump `-w` writes (classic pcap, microsecond timestamps) or
-//! pcapng with nanosecond timestamps.
+//! pcapng with nanosecond timestamps. [`RotatingWriter`] writes a series of them as tcpdump's
+//! `-C`, `-W`, `-G` and `-z` do (see [`rotate`]).
 //!
 //! ```no_run
 //! use tracer::pcap::{Format, PcapReader, PcapWriter};
@@ -31,6 +32,7 @@
 
 mod error;
 mod reader;
+pub mod rotate;
 mod writer;
 
 use std::fmt;
@@ -39,6 +41,7 @@ use std::str::FromStr;
 
 pub use error::PcapError;
 pub use reader::PcapReader;
+pub use rotate::{RotatingWriter, Rotation, Written};
 pub use writer::PcapWriter;
 
 /// The snapshot length tcpdump uses by default and libpcap's sanity limit for captured lengths.

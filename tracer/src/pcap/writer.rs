@@ -28,6 +28,8 @@ pub struct PcapWriter {
     /// pcapng: the link type of each interface described so far, by interface id.
     ifaces: Vec<LinkType>,
     packets: u64,
+    /// Bytes written so far, header included (buffered ones too: what `ftell` says).
+    bytes: u64,
 }
 
 impl PcapWriter {
@@ -73,6 +75,7 @@ impl PcapWriter {
             snaplen,
             ifaces: Vec::new(),
             packets: 0,
+            bytes: 0,
         };
         match format {
             Format::Pcap | Format::PcapNanos => {
@@ -106,6 +109,12 @@ impl PcapWriter {
     /// How many packets have been written.
     pub fn packets_written(&self) -> u64 {
         self.packets
+    }
+
+    /// The file's size so far: every byte written, header included, whether or not it has
+    /// been flushed yet (what tcpdump's `pcap_dump_ftell` reports for `-C`).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes
     }
 
     /// Appends one packet: at most snaplen captured bytes, the original length kept as
@@ -187,7 +196,9 @@ impl PcapWriter {
     fn put(&mut self, bytes: &[u8]) -> Result<(), PcapError> {
         self.out
             .write_all(bytes)
-            .map_err(|source| PcapError::Write { source })
+            .map_err(|source| PcapError::Write { source })?;
+        self.bytes += bytes.len() as u64;
+        Ok(())
     }
 
     /// Section Header Block: little-endian, version 1.0, unknown section length,
