@@ -23,7 +23,7 @@ use std::{
 use anyhow::{bail, ensure, Context, Result};
 
 /// Port nginx serves on, in every namespace.
-const PORT: u16 = 8080;
+pub(crate) const PORT: u16 = 8080;
 /// Where `--metrics` listens, in the server's namespace.
 const METRICS_ADDR: &str = "127.0.0.1:9464";
 /// A filter that matches none of the benchmark's packets.
@@ -65,7 +65,7 @@ pub struct BenchArgs {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Link {
+pub(crate) enum Link {
     /// wrk and nginx in one namespace, over its `lo`.
     Lo,
     /// wrk in one namespace, nginx in another, over a veth pair; captured on nginx's end.
@@ -208,14 +208,14 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 /// Ctrl-C ends the benchmark between runs, through the guards' Drop (namespaces deleted,
 /// processes killed) instead of killing xtask with everything left behind.
-fn catch_signals() {
+pub(crate) fn catch_signals() {
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler only stores to an atomic.
         unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
     }
 }
 
-fn check_stop() -> Result<()> {
+pub(crate) fn check_stop() -> Result<()> {
     if STOP.load(Ordering::SeqCst) {
         bail!("interrupted");
     }
@@ -304,7 +304,7 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn machine_line() -> String {
+pub(crate) fn machine_line() -> String {
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -460,19 +460,19 @@ fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
 }
 
 /// Scratch files of the benchmark (nginx's directory, capture files), removed on drop.
-struct Scratch {
+pub(crate) struct Scratch {
     dir: PathBuf,
 }
 
 impl Scratch {
-    fn new() -> Result<Scratch> {
+    pub(crate) fn new() -> Result<Scratch> {
         let dir = std::env::temp_dir().join(format!("tracer-bench-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir)?;
         Ok(Scratch { dir })
     }
 
-    fn join(&self, name: &str) -> PathBuf {
+    pub(crate) fn join(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 }
@@ -497,7 +497,7 @@ fn run_ok(cmd: &mut Command) -> Result<()> {
 }
 
 /// A network namespace with `lo` up; deleted, with everything in it, on drop.
-struct Netns {
+pub(crate) struct Netns {
     name: String,
 }
 
@@ -518,7 +518,7 @@ impl Netns {
         run_ok(Command::new("ip").arg("-n").arg(&self.name).args(args))
     }
 
-    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    pub(crate) fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.name]).arg(program);
         c
@@ -534,15 +534,15 @@ impl Drop for Netns {
 }
 
 /// A background process, killed on drop; its stderr lines are collected by a thread.
-struct Bg {
-    child: Child,
+pub(crate) struct Bg {
+    pub(crate) child: Child,
     name: String,
     stderr: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Bg {
-    fn spawn(name: &str, mut cmd: Command, stdout: Stdio) -> Result<Bg> {
+    pub(crate) fn spawn(name: &str, mut cmd: Command, stdout: Stdio) -> Result<Bg> {
         cmd.stdin(Stdio::null())
             .stdout(stdout)
             .stderr(Stdio::piped());
@@ -567,7 +567,7 @@ impl Bg {
     }
 
     /// Waits for the ready line on stderr (bounded).
-    fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
+    pub(crate) fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         while !self.seen.iter().any(|l| l.contains(needle)) {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -598,7 +598,7 @@ impl Bg {
     }
 
     /// SIGINT, then a bounded wait; returns the exit status and all of stderr.
-    fn interrupt(mut self, timeout: Duration) -> Result<(ExitStatus, String)> {
+    pub(crate) fn interrupt(mut self, timeout: Duration) -> Result<(ExitStatus, String)> {
         self.signal(libc::SIGINT);
         let deadline = Instant::now() + timeout;
         let status = loop {
@@ -618,6 +618,34 @@ impl Bg {
             self.seen.push(l);
         }
         Ok((status, self.seen.join("\n")))
+    }
+
+    /// tracer's (and tcpdump's) SIGUSR1: the counts so far, one stderr line
+    /// (`tracer: 5 packets captured, 5 packets received by filter, ...`), returned one count
+    /// per line like the exit summary.
+    pub(crate) fn ask_counts(&mut self, timeout: Duration) -> Result<String> {
+        self.seen.extend(self.stderr.try_iter());
+        let before = self.seen.len();
+        self.signal(libc::SIGUSR1);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.seen[before..]
+                .iter()
+                .find(|l| l.contains(" captured, "))
+            {
+                let counts = l.split_once(": ").map_or(l.as_str(), |(_, c)| c);
+                return Ok(counts.split(", ").collect::<Vec<_>>().join("\n"));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            ensure!(
+                !left.is_zero(),
+                "{}: no counts within {timeout:?} of SIGUSR1",
+                self.name
+            );
+            if let Ok(l) = self.stderr.recv_timeout(left) {
+                self.seen.push(l);
+            }
+        }
     }
 
     /// (user + system CPU seconds, VmHWM KiB) of the process so far.
@@ -709,19 +737,19 @@ impl Drop for Nginx {
 
 /// The namespaces, nginx, and where to capture for one link. Field order is drop order:
 /// nginx stops before its namespace goes.
-struct Setup {
+pub(crate) struct Setup {
     _nginx: Nginx,
     /// Where wrk runs.
     client: Netns,
     /// Where nginx runs and the capture listens (the same namespace as `client` on `lo`).
     server: Option<Netns>,
     /// Interface of the capture, in the server's namespace.
-    iface: &'static str,
+    pub(crate) iface: &'static str,
     url: String,
 }
 
 impl Setup {
-    fn new(link: Link, scratch: &Scratch) -> Result<Setup> {
+    pub(crate) fn new(link: Link, scratch: &Scratch) -> Result<Setup> {
         match link {
             Link::Lo => {
                 let ns = Netns::new("lo")?;
@@ -770,7 +798,7 @@ impl Setup {
         }
     }
 
-    fn server(&self) -> &Netns {
+    pub(crate) fn server(&self) -> &Netns {
         self.server.as_ref().unwrap_or(&self.client)
     }
 
@@ -788,13 +816,22 @@ impl Setup {
         let out = cmd.arg(&self.url).output().context("cannot run wrk")?;
         let text = String::from_utf8_lossy(&out.stdout);
         ensure!(out.status.success(), "wrk failed: {text}");
-        let rps = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .with_context(|| format!("no Requests/sec in wrk's output: {text}"))?;
-        let errors = text.contains("Socket errors") || text.contains("Non-2xx");
-        Ok((rps, errors))
+        parse_wrk(&text)
+    }
+
+    /// Starts wrk for `total` (the soak's load); [`Wrk::finish`] waits for it.
+    pub(crate) fn wrk_in_background(&self, total: Duration, connections: u32) -> Result<Wrk> {
+        let mut cmd = self.client.cmd("timeout");
+        cmd.arg((total.as_secs() + 60).to_string())
+            .args(["wrk", "-t1"])
+            .arg(format!("-c{connections}"))
+            .arg(format!("-d{}s", total.as_secs()))
+            .arg(&self.url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().context("cannot run wrk")?;
+        Ok(Wrk { child })
     }
 
     /// Starts the capture of `mode` (none when untraced) and waits for it to listen.
@@ -955,6 +992,44 @@ impl Setup {
     }
 }
 
+/// A wrk running in the background; killed on drop.
+pub(crate) struct Wrk {
+    child: Child,
+}
+
+impl Wrk {
+    /// Waits for wrk to end; (requests/s, whether it reported errors).
+    pub(crate) fn finish(mut self) -> Result<(f64, bool)> {
+        let mut text = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            out.read_to_string(&mut text)?;
+        }
+        let status = self.child.wait()?;
+        ensure!(status.success(), "wrk failed ({status}): {text}");
+        parse_wrk(&text)
+    }
+}
+
+impl Drop for Wrk {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// wrk's report: (requests/s, whether it reported errors).
+fn parse_wrk(text: &str) -> Result<(f64, bool)> {
+    let rps = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .with_context(|| format!("no Requests/sec in wrk's output: {text}"))?;
+    let errors = text.contains("Socket errors") || text.contains("Non-2xx");
+    Ok((rps, errors))
+}
+
 /// Lets the previous run's after-effects pass before the next: dirty pages of a `-w` file
 /// written back, BPF objects freed, sockets in TIME_WAIT timers.
 fn settle() {
@@ -969,7 +1044,7 @@ struct RssSampler {
 }
 
 /// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`).
-fn status_kib(pid: u32, field: &str) -> Option<u64> {
+pub(crate) fn status_kib(pid: u32, field: &str) -> Option<u64> {
     fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()?
         .lines()
@@ -1066,7 +1141,7 @@ fn bpf_run_time_per_run(pid: u32) -> Option<f64> {
 }
 
 /// `tracer`/`tcpdump` summary: the number before `text` (e.g. "captured").
-fn summary_count(stderr: &str, text: &str) -> Option<u64> {
+pub(crate) fn summary_count(stderr: &str, text: &str) -> Option<u64> {
     stderr.lines().find_map(|l| {
         let (n, rest) = l.trim().split_once(' ')?;
         let rest = rest

@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod soak;
 
 #[derive(Parser)]
 #[command(name = "xtask", about = "Build, run, test and benchmark tracer")]
@@ -49,6 +50,9 @@ enum Cmd {
     },
     /// Benchmark tracer against tcpdump in a network namespace (needs root).
     Bench(bench::BenchArgs),
+    /// Leave tracer running under load for minutes (text, rotating -w, --conn at once):
+    /// RSS, descriptors and lost records sampled; fails unless all stay flat (needs root).
+    Soak(soak::SoakArgs),
 }
 
 fn main() {
@@ -62,6 +66,9 @@ fn main() {
         Cmd::Bench(a) => deps(true)
             .and_then(|_| build())
             .and_then(|_| bench::run(&target_dir().join("release/tracer"), a)),
+        Cmd::Soak(a) => deps(true)
+            .and_then(|_| build())
+            .and_then(|_| soak::run(&target_dir().join("release/tracer"), a)),
     };
     if let Err(e) = r {
         eprintln!("xtask: {e:#}");

@@ -1,0 +1,286 @@
+//! `cargo xtask soak --minutes N`: tracer left running under continuous wrk -> nginx load, as
+//! in production, in three modes at once on the server's end of a veth pair: text, `-w` with
+//! rotation (`-C`/`-W`), and `--conn --http --json`. Every `--sample-seconds` it samples each
+//! tracer's VmRSS, its open descriptors and its lost records (SIGUSR1 makes tracer print its
+//! counts so far, as tcpdump does). The verdict: RSS flat after warm-up (within 5%), the
+//! descriptor count constant, no record lost.
+//!
+//! The namespaces, nginx and process guards are the benchmark's (`bench.rs`).
+
+use std::{
+    fmt::Write as _,
+    fs,
+    path::{Path, PathBuf},
+    process::Stdio,
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, ensure, Context, Result};
+
+use crate::bench::{self, Bg, Link, Scratch, Setup, PORT};
+
+/// RSS may move this much (relative) between the end of warm-up and the end of the run.
+const RSS_FLAT: f64 = 0.05;
+
+#[derive(clap::Args)]
+pub struct SoakArgs {
+    /// Minutes of load.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    minutes: u32,
+    /// Seconds between samples.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=600))]
+    sample_seconds: u32,
+    /// Minutes of warm-up before RSS must stay flat (default: a tenth of the run, at least
+    /// one minute).
+    #[arg(long)]
+    warmup_minutes: Option<u32>,
+    /// wrk connections (one wrk thread).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    connections: u32,
+    /// `-C` of the rotating `-w` tracer (millions of bytes per file); `-W 3` files.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    file_mb: u32,
+    /// Also write the markdown report to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// One tracer under soak.
+struct Subject {
+    label: &'static str,
+    proc: Bg,
+    samples: Vec<Sample>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Sample {
+    at_s: u64,
+    rss_kib: u64,
+    fds: u64,
+    /// Packets dropped by kernel + records lost, so far.
+    lost: u64,
+    /// Packets captured so far.
+    captured: u64,
+}
+
+pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
+    // SAFETY: plain libc call.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("the soak creates network namespaces and loads BPF programs: run it as root");
+    }
+    ensure!(tracer.exists(), "no tracer binary at {}", tracer.display());
+    bench::catch_signals();
+    let scratch = Scratch::new()?;
+    let setup = Setup::new(Link::Veth, &scratch)?;
+    let rot_dir = scratch.join("rotation");
+    fs::create_dir_all(&rot_dir)?;
+    let port = PORT.to_string();
+    let iface = setup.iface;
+    let file_mb = args.file_mb.to_string();
+    let rot_file = rot_dir.join("soak.pcap");
+    let modes: [(&'static str, Vec<String>); 3] = [
+        (
+            "text (`-nn`)",
+            vec!["-i".into(), iface.into(), "-nn".into()],
+        ),
+        (
+            "`-w` rotating (`-C N -W 3`)",
+            vec![
+                "-i".into(),
+                iface.into(),
+                "-w".into(),
+                rot_file.display().to_string(),
+                "-C".into(),
+                file_mb.clone(),
+                "-W".into(),
+                "3".into(),
+            ],
+        ),
+        (
+            "`--conn --http --json`",
+            vec![
+                "-i".into(),
+                iface.into(),
+                "--conn".into(),
+                "--http".into(),
+                "--json".into(),
+            ],
+        ),
+    ];
+    let mut subjects = Vec::new();
+    for (label, mode_args) in modes {
+        let mut c = setup.server().cmd(tracer);
+        c.args(&mode_args).args(["port", &port]);
+        let mut proc = Bg::spawn(label, c, Stdio::null())?;
+        proc.wait_for("listening on", Duration::from_secs(30))?;
+        subjects.push(Subject {
+            label,
+            proc,
+            samples: Vec::new(),
+        });
+    }
+
+    let total = Duration::from_secs(args.minutes as u64 * 60);
+    let wrk = setup.wrk_in_background(total, args.connections)?;
+    let started = Instant::now();
+    let every = Duration::from_secs(args.sample_seconds as u64);
+    let mut next = started;
+    while started.elapsed() < total {
+        bench::check_stop()?;
+        let now = Instant::now();
+        if now >= next {
+            let at_s = started.elapsed().as_secs();
+            for s in &mut subjects {
+                let sample = sample(&mut s.proc, at_s).with_context(|| s.label)?;
+                s.samples.push(sample);
+            }
+            let line: Vec<String> = subjects
+                .iter()
+                .map(|s| {
+                    let l = s.samples.last().expect("just sampled");
+                    format!(
+                        "{}: rss {:.1} MiB fds {} lost {}",
+                        s.label,
+                        l.rss_kib as f64 / 1024.0,
+                        l.fds,
+                        l.lost
+                    )
+                })
+                .collect();
+            eprintln!("soak: {at_s:>5} s  {}", line.join("  |  "));
+            next += every;
+        }
+        thread::sleep(
+            next.saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(500)),
+        );
+    }
+    let (rps, wrk_errors) = wrk.finish()?;
+    // The last records drain; the summary is the final word on losses.
+    thread::sleep(Duration::from_secs(2));
+    let mut finals = Vec::new();
+    for s in subjects.iter_mut() {
+        let last = sample(&mut s.proc, started.elapsed().as_secs())?;
+        s.samples.push(last);
+    }
+    for s in subjects {
+        let (status, err) = s
+            .proc
+            .interrupt(Duration::from_secs(60))
+            .with_context(|| s.label)?;
+        ensure!(status.success(), "{} failed ({status}): {err}", s.label);
+        let lost = bench::summary_count(&err, "dropped by kernel").unwrap_or(0)
+            + bench::summary_count(&err, "records lost").unwrap_or(0);
+        finals.push((s.label, s.samples, lost));
+    }
+    let files: Vec<String> = {
+        let mut v: Vec<String> = fs::read_dir(&rot_dir)?
+            .flatten()
+            .map(|e| {
+                format!(
+                    "{} ({:.1} MB)",
+                    e.file_name().to_string_lossy(),
+                    e.metadata().map(|m| m.len()).unwrap_or(0) as f64 / 1e6
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+
+    let warmup = Duration::from_secs(
+        args.warmup_minutes
+            .map(|m| m as u64 * 60)
+            .unwrap_or((total.as_secs() / 10).max(60)),
+    );
+    let mut report = String::new();
+    writeln!(
+        report,
+        "{}\nSoak (`cargo xtask soak --minutes {}`): wrk -t1 -c{} for {} min over a veth pair, {rps:.0} req/s{}; three tracers at once on the server's end, sampled every {} s. RSS after warm-up ({} s) vs at the end; descriptors over the whole run; lost = packets dropped by kernel + records lost (exit summary).\n",
+        bench::machine_line().trim_end(),
+        args.minutes,
+        args.connections,
+        args.minutes,
+        if wrk_errors { " (wrk reported errors)" } else { "" },
+        args.sample_seconds,
+        warmup.as_secs()
+    )?;
+    writeln!(
+        report,
+        "| mode | packets | RSS after warm-up | RSS at end | RSS min..max after warm-up | change | fds | lost |"
+    )?;
+    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    let mut failures = Vec::new();
+    for (label, samples, lost) in &finals {
+        let after: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.at_s >= warmup.as_secs())
+            .collect();
+        let (Some(first), Some(last)) = (after.first(), after.last()) else {
+            bail!("{label}: no sample after the warm-up: run longer than {warmup:?}");
+        };
+        let min = after.iter().map(|s| s.rss_kib).min().unwrap_or(0);
+        let max = after.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+        let change = (last.rss_kib as f64 - first.rss_kib as f64) / first.rss_kib.max(1) as f64;
+        let spread = (max - min) as f64 / min.max(1) as f64;
+        let fd_min = samples.iter().map(|s| s.fds).min().unwrap_or(0);
+        let fd_max = samples.iter().map(|s| s.fds).max().unwrap_or(0);
+        let mib = |k: u64| format!("{:.1} MiB", k as f64 / 1024.0);
+        writeln!(
+            report,
+            "| {label} | {} | {} | {} | {}..{} | {:+.1}% | {} | {lost} |",
+            last.captured,
+            mib(first.rss_kib),
+            mib(last.rss_kib),
+            mib(min),
+            mib(max),
+            change * 100.0,
+            if fd_min == fd_max {
+                fd_min.to_string()
+            } else {
+                format!("{fd_min}..{fd_max}")
+            }
+        )?;
+        if spread > RSS_FLAT {
+            failures.push(format!(
+                "{label}: RSS moved {:.1}% after warm-up (more than {:.0}%)",
+                spread * 100.0,
+                RSS_FLAT * 100.0
+            ));
+        }
+        if fd_min != fd_max {
+            failures.push(format!("{label}: descriptors went {fd_min}..{fd_max}"));
+        }
+        if *lost > 0 {
+            failures.push(format!("{label}: {lost} lost"));
+        }
+    }
+    writeln!(report, "\nRotated files at the end: {}", files.join(", "))?;
+    println!("{report}");
+    if let Some(out) = &args.out {
+        fs::write(out, &report).with_context(|| format!("{}", out.display()))?;
+    }
+    if !failures.is_empty() {
+        bail!("soak failed: {}", failures.join("; "));
+    }
+    Ok(())
+}
+
+/// VmRSS, open descriptors and (through SIGUSR1) the counts so far of one tracer.
+fn sample(p: &mut Bg, at_s: u64) -> Result<Sample> {
+    let pid = p.child.id();
+    let rss_kib = bench::status_kib(pid, "VmRSS:").context("no VmRSS: did tracer exit?")?;
+    let fds = fs::read_dir(format!("/proc/{pid}/fd"))?.count() as u64;
+    let line = p.ask_counts(Duration::from_secs(5))?;
+    let lost = bench::summary_count(&line, "dropped by kernel").unwrap_or(0)
+        + bench::summary_count(&line, "records lost").unwrap_or(0);
+    let captured = bench::summary_count(&line, "captured").unwrap_or(0);
+    Ok(Sample {
+        at_s,
+        rss_kib,
+        fds,
+        lost,
+        captured,
+    })
+}
