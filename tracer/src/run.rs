@@ -1134,7 +1134,7 @@ fn summary(
         let received = if cap.filter_in_userspace {
             sink.matched + counters.lost()
         } else {
-            counters.matched
+            counters.matched + cap.decoder.extra_segments
         };
         writeln!(
             err,

@@ -59,6 +59,9 @@ pub struct RecordDecoder {
     checksummed: Vec<u8>,
     /// The frame in Linux cooked v2 framing.
     cooked_frame: Vec<u8>,
+    /// Packets the software GSO split made beyond one per record: the kernel's "matched"
+    /// counts a GSO packet once, the packet taps (and tcpdump's count) once per segment.
+    pub extra_segments: u64,
 }
 
 impl RecordDecoder {
@@ -71,6 +74,7 @@ impl RecordDecoder {
             segment: Vec::with_capacity(2048),
             checksummed: Vec::with_capacity(2048),
             cooked_frame: Vec::with_capacity(2048),
+            extra_segments: 0,
         };
         d.refresh_offloads(interfaces);
         d
@@ -158,9 +162,12 @@ impl RecordDecoder {
         let mut flow = None;
         if h.gso_size != 0 && data.len() as u64 == wire_len as u64 && needs_split(data, tx) {
             let mut segment = std::mem::take(&mut self.segment);
+            let mut segments = 0u64;
             flow = gso::segment(data, h.gso_size, &mut segment, |seg| {
+                segments += 1;
                 self.finish(ts, h, seg, seg.len() as u32, tx, &mut emit)
             });
+            self.extra_segments += segments.saturating_sub(1);
             self.segment = segment;
         }
         let flow = match flow {
