@@ -167,6 +167,7 @@ fn packet<'a>(link: LinkType, r: &'a Rec) -> Packet<'a> {
         ts: Timestamp {
             sec: r.sec as i64,
             nsec: r.usec * 1000,
+            tv: None,
         },
         link,
         data: &r.data,
@@ -193,6 +194,7 @@ fn fields(link: LinkType, r: &Rec) -> PacketFields {
         }
         LinkType::LinuxSll => extract_network_fields(d, 16, be16(14), r.wire_len),
         LinkType::LinuxSll2 => extract_network_fields(d, 20, be16(0), r.wire_len),
+        other => panic!("the filter corpus has no {other:?} captures"),
     }
 }
 

@@ -137,6 +137,7 @@ fn records(frames: &[Vec<u8>]) -> Vec<Record> {
             ts: Timestamp {
                 sec: 1_700_000_000 + i as i64,
                 nsec: (i as u32 % 1000) * 1000,
+                tv: None,
             },
             wire_len: f.len() as u32,
             data: f.clone(),
@@ -657,6 +658,7 @@ fn all_prefixes(frame: &[u8]) -> Vec<Record> {
             ts: Timestamp {
                 sec: 1_700_000_000,
                 nsec: n as u32 * 1000,
+                tv: None,
             },
             wire_len: frame.len() as u32,
             data: frame[..n].to_vec(),
@@ -875,6 +877,7 @@ fn truncated_and_mutated_packets_never_panic() {
                     ts: Timestamp {
                         sec: 1_700_000_000,
                         nsec: 0,
+                        tv: None,
                     },
                     link,
                     data,

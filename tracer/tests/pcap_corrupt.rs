@@ -339,7 +339,7 @@ fn read_errors_come_after_the_packets_read() {
 #[test]
 fn full_disk_and_broken_pipe_are_write_errors() {
     let pkt = Packet {
-        ts: Timestamp { sec: 1, nsec: 0 },
+        ts: Timestamp::new(1, 0),
         link: LinkType::Ethernet,
         data: &[0; 1500],
         wire_len: 1500,
@@ -377,7 +377,7 @@ fn full_disk_and_broken_pipe_are_write_errors() {
 #[test]
 fn timestamps_out_of_range_for_the_format_are_errors() {
     let mut pkt = Packet {
-        ts: Timestamp { sec: -1, nsec: 0 },
+        ts: Timestamp::new(-1, 0),
         link: LinkType::Raw,
         data: b"E",
         wire_len: 1,

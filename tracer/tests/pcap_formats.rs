@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use tracer::packet::{LinkType, Timestamp};
+use tracer::packet::{LinkType, Timestamp, Timeval};
 use tracer::pcap::{Format, PcapError, PcapReader};
 
 /// A byte builder in either byte order.
@@ -170,7 +170,7 @@ fn read(bytes: Vec<u8>) -> (Vec<Got>, Option<PcapError>) {
 }
 
 fn ts(sec: i64, nsec: u32) -> Timestamp {
-    Timestamp { sec, nsec }
+    Timestamp::new(sec, nsec)
 }
 
 #[test]
@@ -188,7 +188,19 @@ fn classic_pcap_in_both_byte_orders_and_precisions() {
                     b"abc".to_vec(),
                     60
                 ),
-                (ts(4_000_000_000, 5_000), LinkType::Ethernet, vec![], 0),
+                // libpcap reads the seconds as a signed 32-bit number: tcpdump's time.
+                (
+                    Timestamp {
+                        tv: Some(Timeval {
+                            sec: 4_000_000_000 - (1 << 32),
+                            usec: 5
+                        }),
+                        ..ts(4_000_000_000, 5_000)
+                    },
+                    LinkType::Ethernet,
+                    vec![],
+                    0
+                ),
             ]
         );
         let mut r =
@@ -221,7 +233,15 @@ fn classic_pcap_carries_an_oversized_fraction_into_seconds() {
         &[(10, 2_500_000, b"x", 1)],
         0,
     ));
-    assert_eq!(got[0].0, ts(12, 500_000_000));
+    assert_eq!((got[0].0.sec, got[0].0.nsec), (12, 500_000_000));
+    // What tcpdump prints: the fraction as the file holds it.
+    assert_eq!(
+        got[0].0.tv,
+        Some(Timeval {
+            sec: 10,
+            usec: 2_500_000
+        })
+    );
 }
 
 #[test]
@@ -382,10 +402,10 @@ fn unsupported_link_type_is_named_after_the_readable_packets() {
     );
     assert!(e.to_string().contains("IEEE802_11"), "{e}");
 
-    let (got, err) = read(classic(false, 0xa1b2_c3d4, 0, &[(1, 0, b"x", 1)], 0));
+    let (got, err) = read(classic(false, 0xa1b2_c3d4, 117, &[(1, 0, b"x", 1)], 0));
     assert!(got.is_empty());
     let e = err.unwrap().to_string();
-    assert!(e.contains("unsupported link type 0 (NULL)"), "{e}");
+    assert!(e.contains("unsupported link type 117 (PFLOG)"), "{e}");
 
     let mut r =
         PcapReader::from_reader(Cursor::new(classic(false, 0xa1b2_c3d4, 147, &[], 0))).unwrap();

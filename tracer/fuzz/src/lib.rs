@@ -157,10 +157,7 @@ pub fn run(data: &[u8], ports: &[u16]) {
         f.len() * data[1] as usize / 255
     };
     let pkt = Packet {
-        ts: Timestamp {
-            sec: 1_700_000_000,
-            nsec: 0,
-        },
+        ts: Timestamp::new(1_700_000_000, 0),
         link: LinkType::Ethernet,
         data: &f[..cut],
         wire_len: f.len() as u32,

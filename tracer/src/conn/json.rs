@@ -105,7 +105,7 @@ mod tests {
 
     fn t(sec: i64, nsec: u32) -> String {
         let mut v = vec![];
-        time(&mut v, Timestamp { sec, nsec });
+        time(&mut v, Timestamp::new(sec, nsec));
         String::from_utf8(v).unwrap()
     }
 

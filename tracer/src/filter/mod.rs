@@ -258,13 +258,37 @@ mod tests {
         sll2[0..2].copy_from_slice(&0x0800u16.to_be_bytes());
         sll2.extend_from_slice(raw);
         assert!(f.matches(&pkt(LinkType::LinuxSll2, &sll2, 60)));
+        let with = |hdr: &[u8]| [hdr, raw].concat();
+        let null_le = with(&2u32.to_le_bytes());
+        let null_be = with(&2u32.to_be_bytes());
+        let ppp = with(&[0xff, 0x03, 0x00, 0x21]);
+        let chdlc = with(&[0x0f, 0x00, 0x08, 0x00]);
+        let others = [
+            (LinkType::Null { big_endian: false }, &null_le),
+            (LinkType::Null { big_endian: true }, &null_be),
+            (LinkType::Loop, &null_be),
+            (LinkType::Ppp, &ppp),
+            (LinkType::PppHdlc, &ppp),
+            (LinkType::CHdlc, &chdlc),
+        ];
+        for (l, d) in others {
+            assert!(f.matches(&pkt(l, d, d.len() as u32)), "{l:?}");
+        }
+        assert!(f.matches(&pkt(LinkType::Ipv4, raw, 40)));
+        // The family in the other byte order than the file's: libpcap's `ip` fails.
+        let ip = Filter::parse("ip").unwrap();
+        assert!(!ip.matches(&pkt(LinkType::Null { big_endian: false }, &null_be, 44)));
+        assert!(!ip.matches(&pkt(LinkType::Ipv6, raw, 40)));
         let g = Filter::parse("port 81").unwrap();
         for (l, d) in [
             (LinkType::Ethernet, &eth[..]),
             (LinkType::Raw, raw),
             (LinkType::LinuxSll, &sll),
             (LinkType::LinuxSll2, &sll2),
-        ] {
+        ]
+        .into_iter()
+        .chain(others.map(|(l, d)| (l, &d[..])))
+        {
             assert!(!g.matches(&pkt(l, d, d.len() as u32)));
         }
     }

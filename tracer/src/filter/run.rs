@@ -20,6 +20,8 @@ use tracer_common::filter::{dir, eval_insn, FilterInsn, FilterOp, NotCaptured, A
 const ETH_P_IP: u16 = 0x0800;
 const ETH_P_IPV6: u16 = 0x86dd;
 const IPPROTO_TCP: u8 = 6;
+const PPP_IP: u16 = 0x0021;
+const PPP_IPV6: u16 = 0x0057;
 const IPPROTO_FRAGMENT: u8 = 44;
 
 /// The captured bytes, with where the network header starts.
@@ -38,6 +40,26 @@ fn be16(d: &[u8], off: usize) -> Option<u16> {
 fn be32(d: &[u8], off: usize) -> Option<u32> {
     let b = d.get(off..off + 4)?;
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The fields of a frame whose `hdr`-byte link header says `ethertype` (0: not IP), and
+/// whether that header was captured.
+fn network_after(pkt: &Packet, hdr: usize, ethertype: u16) -> (PacketFields, usize, bool) {
+    (
+        extract_network_fields(pkt.data, hdr, ethertype, pkt.wire_len),
+        hdr,
+        pkt.data.len() >= hdr,
+    )
+}
+
+/// The ethertype of a BSD address family: 2 is IPv4, and IPv6 is 24, 28 or 30 (OpenBSD,
+/// FreeBSD, macOS), all of which libpcap's `ip6` accepts.
+fn family_ethertype(family: Option<u32>) -> u16 {
+    match family {
+        Some(2) => ETH_P_IP,
+        Some(24 | 28 | 30) => ETH_P_IPV6,
+        _ => 0,
+    }
 }
 
 /// Extracts the filter fields per link type, the way libpcap finds the network layer.
@@ -60,6 +82,41 @@ pub(crate) fn frame_fields<'a>(pkt: &Packet<'a>) -> (PacketFields, Frame<'a>) {
                 !d.is_empty(),
             )
         }
+        LinkType::Null { big_endian } => {
+            // libpcap compares the family in the file's byte order (tcpdump's printer
+            // guesses the order instead).
+            let family = d.get(..4).map(|b| {
+                let b = [b[0], b[1], b[2], b[3]];
+                if big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }
+            });
+            network_after(pkt, 4, family_ethertype(family))
+        }
+        LinkType::Loop => network_after(pkt, 4, family_ethertype(be32(d, 0))),
+        LinkType::Ipv4 => (
+            extract_network_fields(d, 0, ETH_P_IP, pkt.wire_len),
+            0,
+            true,
+        ),
+        LinkType::Ipv6 => (
+            extract_network_fields(d, 0, ETH_P_IPV6, pkt.wire_len),
+            0,
+            true,
+        ),
+        LinkType::Ppp | LinkType::PppHdlc => {
+            // The PPP protocol at offset 2, whatever the framing (libpcap does not look
+            // for compressed address, control or protocol fields).
+            let et = match be16(d, 2) {
+                Some(PPP_IP) => ETH_P_IP,
+                Some(PPP_IPV6) => ETH_P_IPV6,
+                _ => 0,
+            };
+            network_after(pkt, 4, et)
+        }
+        LinkType::CHdlc => network_after(pkt, 4, be16(d, 2).unwrap_or(0)),
         LinkType::LinuxSll => {
             let et = be16(d, 14).unwrap_or(0);
             (

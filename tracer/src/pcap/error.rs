@@ -92,7 +92,8 @@ pub enum PcapError {
     /// A packet has a link type the tracer does not decode.
     #[error(
         "packet {packet} at byte {offset}: unsupported link type {linktype} ({name}); \
-         tracer reads EN10MB (1), RAW (101), LINUX_SLL (113) and LINUX_SLL2 (276)"
+         tracer reads NULL (0), EN10MB (1), PPP (9), PPP_SERIAL (50), RAW (101), C_HDLC (104), \
+         LOOP (108), LINUX_SLL (113), IPV4 (228), IPV6 (229) and LINUX_SLL2 (276)"
     )]
     UnsupportedLinkType {
         packet: u64,

@@ -7,6 +7,13 @@
 //! reused buffer that it fills with large reads, so a read loop allocates nothing and runs at
 //! many millions of packets per second.
 //!
+//! A classic pcap record whose fraction of a second is out of range (a microsecond count of
+//! a million or more, or nanoseconds of a billion or more) is read as the time it adds up
+//! to; [`Timestamp::tv`](crate::packet::Timestamp::tv) keeps the time as tcpdump sees it,
+//! which the printer prints. The link types read are those of
+//! [`LinkType`](crate::packet::LinkType); a NULL interface keeps the byte order of its file
+//! or section, which libpcap's filter takes the address family to be in.
+//!
 //! Bad input never panics and never makes the reader allocate what a corrupt length claims:
 //! the reader yields every packet it could read, then one [`PcapError`] that says what is wrong
 //! and where, then `None`.

@@ -239,7 +239,8 @@ impl PcapReader {
     /// for another link type or a pcapng file that describes no interface before its first
     /// packet.
     pub fn link_type(&self) -> Option<LinkType> {
-        self.linktype.and_then(LinkType::from_linktype)
+        self.linktype
+            .and_then(|l| LinkType::from_linktype_in(l, self.be))
     }
 
     /// The LINKTYPE_* number of the file header or first interface, supported or not.
@@ -442,7 +443,7 @@ impl PcapReader {
         self.snaplen = if snaplen == 0 { MAX_SNAPLEN } else { snaplen };
         self.linktype = Some(linktype);
         self.classic = Classic {
-            link: LinkType::from_linktype(linktype).ok_or(linktype),
+            link: LinkType::from_linktype_in(linktype, self.be).ok_or(linktype),
             nanos,
             record_len,
             max_caplen: max_caplen(snaplen),
@@ -641,7 +642,7 @@ impl PcapReader {
         })?;
         let snaplen = if snaplen == 0 { MAX_SNAPLEN } else { snaplen };
         Ok(Iface {
-            link: LinkType::from_linktype(linktype).ok_or(linktype),
+            link: LinkType::from_linktype_in(linktype, self.be).ok_or(linktype),
             snaplen,
             max_caplen: max_caplen(snaplen),
             res,
@@ -702,16 +703,7 @@ impl PcapReader {
         if !self.fill(total)? {
             return Err(self.truncated("packet record", offset, total as u64));
         }
-        let (per_sec, unit) = if c.nanos {
-            (1_000_000_000, 1)
-        } else {
-            (1_000_000, 1000)
-        };
-        // A fraction of a second or more is carried into the seconds, not kept out of range.
-        let ts = Timestamp {
-            sec: i64::from(sec) + i64::from(frac / per_sec),
-            nsec: (frac % per_sec) * unit,
-        };
+        let ts = Timestamp::from_pcap_record(sec, frac, c.nanos);
         let data = self.start + c.record_len;
         self.consume(total);
         Ok(Some(Found {
@@ -793,6 +785,7 @@ impl PcapReader {
                     Timestamp {
                         sec: seconds(sec, iface.offset),
                         nsec,
+                        tv: None,
                     }
                 }
                 None => Timestamp::default(),
@@ -848,6 +841,7 @@ mod tests {
                 let ts = Timestamp {
                     sec: 1_700_000_000 + i64::from(i),
                     nsec: i * 123_456_000,
+                    tv: None,
                 };
                 (ts, vec![i as u8; 60 + i as usize], 60 + i)
             })

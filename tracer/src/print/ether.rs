@@ -2,7 +2,7 @@
 
 use super::ctx::{Ctx, R};
 use super::tables::ETHERTYPE_NAMES;
-use super::{hexdump, ip, ip6};
+use super::{ip, ip6};
 
 pub(crate) const ETHERTYPE_IP: u16 = 0x0800;
 pub(crate) const ETHERTYPE_IPV6: u16 = 0x86dd;
@@ -149,8 +149,6 @@ pub(crate) fn if_print(c: &mut Ctx, wire_len: u32) -> R<()> {
         c.num(orig_length);
         c.s(": ");
     }
-    let d = c.d;
-    let end = c.snapend.min(p + caplen as usize);
-    hexdump::hex_ascii(c.out, &d[p.min(end)..end]);
+    super::default_print(c, p, caplen);
     Ok(())
 }

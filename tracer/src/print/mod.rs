@@ -1,6 +1,8 @@
 //! tcpdump 4.99's text output for TCP over IPv4/IPv6.
 //!
-//! The modules mirror tcpdump's printers: `ether`/`sll` (link layers), `ip`,
+//! The modules mirror tcpdump's printers: `ether`, `sll` (Linux cooked and raw IP),
+//! `null` (BSD loopback), `ppp` (PPP, PPP in HDLC framing, the PPP control protocols) and
+//! `chdlc` (Cisco HDLC, SLARP) for the link layers, `ip`,
 //! `ip6`, `tcp`, `tcp_options`, the application printers `tcp` hands the payload to by
 //! port (print-tcp.c's table, in its order): `telnet` (23), `txtproto` with its users
 //! SMTP (25), WHOIS (43) and FTP (21), `bgp` (179), `pptp` (1723), `resp` (6379, Redis),
@@ -32,7 +34,13 @@
 //!   `msdp::MAX_DEPTH` deep is skipped;
 //! * non-IP ethertypes (ARP, MPLS, 802.3/LLC, MACsec, ...) print tcpdump's raw-data
 //!   fallback instead of their decoders, non-TCP IP protocols print the generic
-//!   `ip-proto-N LEN` form, and an IPv6 mobility header ends the line;
+//!   `ip-proto-N LEN` form, and an IPv6 mobility header ends the line; likewise the ISO,
+//!   AppleTalk and IPX families of BSD loopback print like an unknown family, the PPP
+//!   payloads of PAP, CHAP, BAP, multilink, IPX, OSI, MPLS and HDLC escapes (protocols
+//!   0x7eXX) print their protocol name and a hex dump, the option lists of CCP and BACP are
+//!   not printed at `-v`, and Cisco HDLC's MPLS and OSI payloads print nothing after the
+//!   `-e` header (`unknown CHDLC protocol` without it). `tracer -r` prints only TCP
+//!   packets, so none of these reaches its output;
 //! * a reverse lookup slower than [`LOOKUP_BOUND`] prints the address numerically
 //!   (tcpdump would block and print the name); this includes addresses inside payloads
 //!   (BGP next hops and prefixes, LDP and RPKI-RTR addresses) without `-n`;
@@ -44,6 +52,7 @@
 
 mod beep;
 mod bgp;
+mod chdlc;
 mod ctx;
 mod domain;
 mod ether;
@@ -55,8 +64,10 @@ mod ldp;
 mod msdp;
 pub mod names;
 mod nfs;
+mod null;
 mod openflow;
 mod parallel;
+mod ppp;
 mod pptp;
 mod resp;
 mod rpki_rtr;
@@ -105,6 +116,16 @@ pub struct PrintOptions {
     pub link_header: bool,
     /// `-t` count: 0 default, 1 none, 2 epoch, 3 delta, 4 date, 5 since first.
     pub timestamp: u8,
+}
+
+/// `ND_DEFAULTPRINT`: at most `caplen` captured bytes from `at` in hex and ASCII, unless
+/// `-q`, `-x` or `-X` (tcpdump's `ndo_suppress_default_print`).
+fn default_print(c: &mut Ctx, at: usize, caplen: u32) {
+    if c.opts.quiet || c.opts.hex > 0 || c.opts.hex_ascii > 0 {
+        return;
+    }
+    let end = c.snapend.min(at.saturating_add(caplen as usize));
+    hexdump::hex_ascii(c.out, &c.d[at.min(end)..end]);
 }
 
 /// libpcap's MAXIMUM_SNAPLEN: tcpdump rejects larger caplen/len as invalid headers.
@@ -202,7 +223,13 @@ impl Printer {
         };
         let r = match pkt.link {
             LinkType::Ethernet => ether::if_print(&mut c, pkt.wire_len),
-            LinkType::Raw => sll::raw_if_print(&mut c, pkt.wire_len),
+            LinkType::Null { .. } | LinkType::Loop => null::if_print(&mut c, pkt.wire_len),
+            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => {
+                sll::raw_if_print(&mut c, pkt.wire_len)
+            }
+            LinkType::Ppp => ppp::if_print(&mut c, pkt.wire_len),
+            LinkType::PppHdlc => ppp::hdlc_if_print(&mut c, pkt.wire_len),
+            LinkType::CHdlc => chdlc::if_print(&mut c, pkt.wire_len),
             LinkType::LinuxSll => sll::sll_if_print(&mut c, pkt.wire_len),
             LinkType::LinuxSll2 => sll::sll2_if_print(&mut c, pkt.wire_len),
         };

@@ -6,7 +6,7 @@
 
 use super::ctx::{Ctx, R};
 use super::ether::{ethertype_name, ethertype_print, ETHERTYPE_8021Q};
-use super::{hexdump, ip, ip6};
+use super::{ip, ip6};
 
 fn pkttype(t: u32) -> &'static str {
     match t {
@@ -86,9 +86,7 @@ fn payload(
         if proto <= 1500 {
             // Novell 802.3 / 802.2 LLC / unknown: not decoded here, raw data like tcpdump's
             // fallback.
-            let d = c.d;
-            let end = c.snapend.min(p + caplen as usize);
-            hexdump::hex_ascii(c.out, &d[p.min(end)..end]);
+            super::default_print(c, p, caplen);
             break;
         } else if proto == ETHERTYPE_8021Q {
             if caplen < 4 {
@@ -125,9 +123,7 @@ fn payload(
                 if !c.opts.link_header {
                     header(c, length.wrapping_add(hdr_len))?;
                 }
-                let d = c.d;
-                let end = c.snapend.min(p + caplen as usize);
-                hexdump::hex_ascii(c.out, &d[p.min(end)..end]);
+                super::default_print(c, p, caplen);
             }
             break;
         }

@@ -1,6 +1,9 @@
 //! Timestamps (tcpdump's `ts_print`), microsecond precision like tcpdump on a
 //! microsecond pcap. Local time honours `TZ` through the C library; the formatted
 //! date and time of day are cached per second, so a packet only formats its fraction.
+//! A classic pcap record's out-of-range time prints as libpcap hands it to tcpdump
+//! ([`Timestamp::tv`]): the fraction as is (`22:13:20.1000000`, `%06u` of a negative count
+//! wraps), seconds past 2^31 as `[Error converting time]`, and `-ttt` deltas from those.
 
 use super::write;
 use crate::packet::Timestamp;
@@ -84,7 +87,7 @@ impl Clock {
             out.extend_from_slice(&self.cached[11..]);
         }
         out.push(b'.');
-        write::dec_pad(out, usec as u64, 6);
+        write::dec_pad(out, usec as u32 as u64, 6);
     }
 
     /// `ts_date_hmsfrac_print` in UTC without date (for deltas).
@@ -100,13 +103,19 @@ impl Clock {
         out.push(b':');
         write::dec_pad(out, (day % 60) as u64, 2);
         out.push(b'.');
-        write::dec_pad(out, usec as u64, 6);
+        write::dec_pad(out, usec as u32 as u64, 6);
     }
 
     pub fn print(&mut self, out: &mut Vec<u8>, ts: Timestamp) {
-        let tv = Tv {
-            sec: ts.sec,
-            usec: (ts.nsec / 1000) as i64,
+        let tv = match ts.tv {
+            Some(t) => Tv {
+                sec: t.sec,
+                usec: t.usec,
+            },
+            None => Tv {
+                sec: ts.sec,
+                usec: (ts.nsec / 1000) as i64,
+            },
         };
         match self.tflag {
             0 => {
@@ -121,7 +130,7 @@ impl Clock {
                 } else {
                     write::dec(out, s as u64);
                     out.push(b'.');
-                    write::dec_pad(out, tv.usec as u64, 6);
+                    write::dec_pad(out, tv.usec as u32 as u64, 6);
                 }
                 out.push(b' ');
             }

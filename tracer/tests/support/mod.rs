@@ -43,7 +43,7 @@ pub fn read_pcap(path: &Path) -> Pcap {
             u32::from_le_bytes(a)
         }
     };
-    let link = LinkType::from_linktype(u32_at(20) & 0x0fff_ffff).expect("known link type");
+    let link = LinkType::from_linktype_in(u32_at(20) & 0x0fff_ffff, be).expect("known link type");
     let mut records = Vec::new();
     let mut o = 24;
     while o + 16 <= b.len() {
@@ -54,10 +54,7 @@ pub fn read_pcap(path: &Path) -> Pcap {
         o += 16;
         let end = (o + incl).min(b.len());
         records.push(Record {
-            ts: Timestamp {
-                sec,
-                nsec: if nano { frac } else { frac * 1000 },
-            },
+            ts: Timestamp::from_pcap_record(sec as u32, frac, nano),
             wire_len: orig,
             data: b[o..end].to_vec(),
         });
