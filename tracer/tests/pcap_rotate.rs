@@ -47,10 +47,10 @@ fn big_capture(dir: &TempDir) -> PathBuf {
             let ip = craft::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 6, &[], &seg);
             let frame = craft::eth(0x0800, &ip);
             support::Record {
-                ts: Timestamp {
-                    sec: 1_700_000_000 + (i / 100) as i64,
-                    nsec: (i % 100) as u32 * 10_000_000,
-                },
+                ts: Timestamp::new(
+                    1_700_000_000 + (i / 100) as i64,
+                    (i % 100) as u32 * 10_000_000,
+                ),
                 wire_len: frame.len() as u32,
                 data: frame,
             }

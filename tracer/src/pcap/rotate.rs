@@ -503,7 +503,7 @@ mod tests {
 
     fn packet(sec: i64) -> Packet<'static> {
         Packet {
-            ts: Timestamp { sec, nsec: 0 },
+            ts: Timestamp::new(sec, 0),
             link: LinkType::Ethernet,
             data: &FRAME,
             wire_len: 100,
