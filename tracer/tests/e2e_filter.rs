@@ -69,13 +69,17 @@ fn expressions_select_what_tcpdump_selects_on_the_same_live_traffic() {
         c.args(["-i", "veth-a", "-nn", "-B", "1024", expr]);
         Proc::spawn(&format!("tracer '{expr}'"), c)
     };
-    let mut first = tracer(EXPRESSIONS[0]);
-    first.wait_for_stderr("listening on", Duration::from_secs(30));
-    let mut tracers = vec![first];
-    tracers.extend(EXPRESSIONS[1..].iter().map(|e| tracer(e)));
-    for t in &mut tracers[1..] {
-        t.wait_for_stderr("listening on", Duration::from_secs(30));
-    }
+    // One after the other: the first takes XDP, the others TCX, and each loads and verifies
+    // its programs alone (a dozen verifications at once on a loaded two-core machine can
+    // take longer than the wait).
+    let tracers: Vec<Proc> = EXPRESSIONS
+        .iter()
+        .map(|e| {
+            let mut t = tracer(e);
+            t.wait_for_stderr("listening on", Duration::from_secs(30));
+            t
+        })
+        .collect();
     let mut tcpdumps: Vec<Proc> = EXPRESSIONS
         .iter()
         .map(|e| {

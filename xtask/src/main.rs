@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod fuzz;
 mod soak;
 
 #[derive(Parser)]
@@ -53,6 +54,9 @@ enum Cmd {
     /// Leave tracer running under load for minutes (text, rotating -w, --conn at once):
     /// RSS, descriptors and lost records sampled; fails unless all stay flat (needs root).
     Soak(soak::SoakArgs),
+    /// Run every cargo-fuzz target of tracer/fuzz for `--seconds` each (pinned nightly,
+    /// cargo-fuzz installed if missing); fails on any crash.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() {
@@ -66,6 +70,7 @@ fn main() {
         Cmd::Bench(a) => deps(true)
             .and_then(|_| build())
             .and_then(|_| bench::run(&target_dir().join("release/tracer"), a)),
+        Cmd::Fuzz(a) => toolchain().and_then(|_| fuzz::run(&a)),
         Cmd::Soak(a) => deps(true)
             .and_then(|_| build())
             .and_then(|_| soak::run(&target_dir().join("release/tracer"), a)),
@@ -396,5 +401,17 @@ fn test(args: Vec<OsString>) -> Result<()> {
             ])
             .args(&args)
             .env("TRACER_REQUIRE_PRIVILEGED_TESTS", "1"),
-    )
+    )?;
+    // A short fuzzing run of every target: the committed regression inputs are replayed
+    // and each target gets a few seconds of new inputs. Not with a test-name filter.
+    if args.is_empty() {
+        fuzz::run(&fuzz::FuzzArgs {
+            seconds: FUZZ_SECONDS_IN_TEST,
+            targets: Vec::new(),
+        })?;
+    }
+    Ok(())
 }
+
+/// Seconds per fuzz target in `cargo xtask test`.
+const FUZZ_SECONDS_IN_TEST: u32 = 5;

@@ -7,6 +7,8 @@
 //! (bit 6); byte 1 is how much of the segment is captured (255: all of it, else that
 //! share of it); the rest is the payload.
 
+pub mod targets;
+
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +16,8 @@ use std::time::Duration;
 use tracer::packet::{LinkType, Packet, Timestamp};
 use tracer::print::{PrintOptions, Printer, Resolver};
 
-struct NoNames;
+/// Resolves nothing: the targets never wait for a name.
+pub struct NoNames;
 
 impl Resolver for NoNames {
     fn host(&self, _a: std::net::IpAddr) -> Option<String> {
@@ -77,59 +80,61 @@ fn csum(data: &[u8], init: u32) -> u16 {
     !(s as u16)
 }
 
-/// The Ethernet frame of a TCP segment carrying `payload`.
-pub fn frame(sport: u16, dport: u16, payload: &[u8], v6: bool) -> Vec<u8> {
-    let mut tcp = Vec::with_capacity(20 + payload.len());
-    tcp.extend_from_slice(&sport.to_be_bytes());
-    tcp.extend_from_slice(&dport.to_be_bytes());
-    tcp.extend_from_slice(&1000u32.to_be_bytes());
-    tcp.extend_from_slice(&2000u32.to_be_bytes());
-    tcp.extend_from_slice(&[0x50, 0x18, 0x01, 0xf6, 0, 0, 0, 0]);
-    tcp.extend_from_slice(payload);
+/// One TCP segment to frame: the addresses (4 or 16 bytes each), ports, sequence and
+/// acknowledgment numbers, flags (the 8 bits of byte 13), window and payload.
+pub struct Segment<'a> {
+    pub src: &'a [u8],
+    pub dst: &'a [u8],
+    pub sport: u16,
+    pub dport: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+    pub payload: &'a [u8],
+}
+
+/// The Ethernet frame of `s`, with correct IP and TCP checksums.
+pub fn tcp_frame(s: &Segment) -> Vec<u8> {
+    let mut tcp = Vec::with_capacity(20 + s.payload.len());
+    tcp.extend_from_slice(&s.sport.to_be_bytes());
+    tcp.extend_from_slice(&s.dport.to_be_bytes());
+    tcp.extend_from_slice(&s.seq.to_be_bytes());
+    tcp.extend_from_slice(&s.ack.to_be_bytes());
+    tcp.extend_from_slice(&[0x50, s.flags]);
+    tcp.extend_from_slice(&s.window.to_be_bytes());
+    tcp.extend_from_slice(&[0, 0, 0, 0]);
+    tcp.extend_from_slice(s.payload);
     let mut f = vec![2, 0x79, 0, 0, 0, 2, 2, 0x79, 0, 0, 0, 1];
-    if v6 {
-        let (s, d) = ([0xfd, 0x79, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1u8], {
-            let mut d = [0u8; 16];
-            d[0] = 0xfd;
-            d[1] = 0x79;
-            d[15] = 2;
-            d
-        });
-        let mut ph = Vec::new();
-        ph.extend_from_slice(&s);
-        ph.extend_from_slice(&d);
+    let mut ph = Vec::new();
+    ph.extend_from_slice(s.src);
+    ph.extend_from_slice(s.dst);
+    if s.src.len() == 16 {
         ph.extend_from_slice(&(tcp.len() as u32).to_be_bytes());
         ph.extend_from_slice(&[0, 0, 0, 6]);
-        let sum: u32 = ph
-            .chunks(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
-            .sum();
-        let c = csum(&tcp, sum);
-        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    } else {
+        ph.extend_from_slice(&[0, 6]);
+        ph.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+    }
+    let sum: u32 = ph
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
+        .sum();
+    let c = csum(&tcp, sum);
+    tcp[16..18].copy_from_slice(&c.to_be_bytes());
+    if s.src.len() == 16 {
         f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
         f.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
         f.extend_from_slice(&[6, 64]);
-        f.extend_from_slice(&s);
-        f.extend_from_slice(&d);
+        f.extend_from_slice(s.src);
+        f.extend_from_slice(s.dst);
     } else {
-        let (s, d) = ([10u8, 79, 0, 1], [10u8, 79, 0, 2]);
-        let mut ph = Vec::new();
-        ph.extend_from_slice(&s);
-        ph.extend_from_slice(&d);
-        ph.extend_from_slice(&[0, 6]);
-        ph.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-        let sum: u32 = ph
-            .chunks(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
-            .sum();
-        let c = csum(&tcp, sum);
-        tcp[16..18].copy_from_slice(&c.to_be_bytes());
         let total = (20 + tcp.len()) as u16;
         let mut ip = vec![0x45, 0];
         ip.extend_from_slice(&total.to_be_bytes());
         ip.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
-        ip.extend_from_slice(&s);
-        ip.extend_from_slice(&d);
+        ip.extend_from_slice(s.src);
+        ip.extend_from_slice(s.dst);
         let c = csum(&ip, 0);
         ip[10..12].copy_from_slice(&c.to_be_bytes());
         f.extend_from_slice(&[0x08, 0x00]);
@@ -137,6 +142,30 @@ pub fn frame(sport: u16, dport: u16, payload: &[u8], v6: bool) -> Vec<u8> {
     }
     f.extend_from_slice(&tcp);
     f
+}
+
+/// The Ethernet frame of a TCP segment (PSH|ACK, window 502) carrying `payload`, between
+/// 10.79.0.1 and 10.79.0.2 (or fd79::1 and fd79::2).
+pub fn frame(sport: u16, dport: u16, payload: &[u8], v6: bool) -> Vec<u8> {
+    let (s4, d4) = ([10u8, 79, 0, 1], [10u8, 79, 0, 2]);
+    let mut s6 = [0u8; 16];
+    s6[0] = 0xfd;
+    s6[1] = 0x79;
+    let mut d6 = s6;
+    s6[15] = 1;
+    d6[15] = 2;
+    let (src, dst): (&[u8], &[u8]) = if v6 { (&s6, &d6) } else { (&s4, &d4) };
+    tcp_frame(&Segment {
+        src,
+        dst,
+        sport,
+        dport,
+        seq: 1000,
+        ack: 2000,
+        flags: 0x18,
+        window: 0x01f6,
+        payload,
+    })
 }
 
 /// Prints the segment described by `data` (see the module doc) in every mode.

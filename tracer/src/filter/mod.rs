@@ -94,6 +94,13 @@ impl Filter {
         Filter::parse_with(expr, &names::SystemNames)
     }
 
+    /// [`Filter::parse`] without the machine's resolver and files: only `localhost`, a few
+    /// service names (ssh, http, https, domain) and the network `loopnet` are known. For
+    /// inputs that must not trigger lookups (the fuzz targets).
+    pub fn parse_without_lookups(expr: &str) -> Result<Filter, FilterError> {
+        Filter::parse_with(expr, &names::FixedNames)
+    }
+
     /// The filter of the command line's trailing words, joined by spaces as tcpdump does.
     pub fn from_args<I, S>(args: I) -> Result<Filter, FilterError>
     where
@@ -183,6 +190,20 @@ impl Filter {
         } else {
             run::eval_cut(&self.expr, &f, &frame).unwrap_or(false)
         }
+    }
+
+    /// The two readings of the filter on `pkt`: the compiled program (what the kernel runs)
+    /// and the expression tree (what [`Filter::matches`] falls back to on a cut packet), or
+    /// `None` when the packet is cut inside the bytes the filter tests (where only the tree
+    /// applies). They must agree; the fuzz target `filter` checks that they do.
+    pub fn both_readings(&self, pkt: &Packet) -> Option<(bool, bool)> {
+        let (f, frame) = run::frame_fields(pkt);
+        if !run::fully_captured(&f, &frame) {
+            return None;
+        }
+        let program = self.program.is_empty() || tracer_common::filter::run(&self.program, &f);
+        let tree = run::eval_cut(&self.expr, &f, &frame).ok()?;
+        Some((program, tree))
     }
 }
 

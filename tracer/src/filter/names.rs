@@ -42,6 +42,34 @@ impl Names for SystemNames {
     }
 }
 
+/// No resolver, no files: every name is unknown except `localhost` and the services of a
+/// short fixed table. For inputs that must not reach the network or the machine's files
+/// (the fuzz targets).
+pub(crate) struct FixedNames;
+
+const FIXED_SERVICES: &str =
+    "ssh 22/tcp\nhttp 80/tcp www\nhttp 80/udp\nhttps 443/tcp\ndomain 53/tcp\ndomain 53/udp\n";
+
+impl Names for FixedNames {
+    fn host(&self, name: &str) -> Vec<IpAddr> {
+        match name {
+            "localhost" => vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    fn service(&self, name: &str) -> (Option<u16>, Option<u16>) {
+        services_lookup(FIXED_SERVICES, name)
+    }
+
+    fn network(&self, name: &str) -> Option<u32> {
+        networks_lookup("loopnet 127\n", name)
+    }
+}
+
 /// The first `name port/proto aliases...` line naming `name` (or an alias) for tcp and udp.
 pub(crate) fn services_lookup(text: &str, name: &str) -> (Option<u16>, Option<u16>) {
     let (mut tcp, mut udp) = (None, None);

@@ -2,7 +2,7 @@
 //! device does decides what the packet taps see (see `csum`, `gso`, and the ingress hook
 //! choice).
 
-use std::{ffi::c_void, io, mem};
+use std::{ffi::c_void, io, mem, sync::OnceLock};
 
 /// The active features of one device, by name.
 pub struct Features {
@@ -13,9 +13,9 @@ pub struct Features {
 impl Features {
     /// Reads the feature names and active bits of `dev`.
     pub fn of_device(dev: &str) -> io::Result<Features> {
-        let sock = Socket::new()?;
-        let names = feature_names(&sock, dev)?;
-        let active = active_features(&sock, dev, names.len())?;
+        let sock = socket()?;
+        let names = feature_names(sock, dev)?;
+        let active = active_features(sock, dev, names.len())?;
         Ok(Features { names, active })
     }
 
@@ -40,6 +40,18 @@ const ETH_GSTRING_LEN: usize = 32;
 const MAX_FEATURES: usize = 1024;
 
 struct Socket(libc::c_int);
+
+/// The one socket every ethtool ioctl of the process goes through, opened on first use: the
+/// offloads are read again every second, and a socket per read would come and go in the
+/// descriptor table (`cargo xtask soak` counts descriptors).
+fn socket() -> io::Result<&'static Socket> {
+    static SOCKET: OnceLock<Socket> = OnceLock::new();
+    if let Some(s) = SOCKET.get() {
+        return Ok(s);
+    }
+    let s = Socket::new()?;
+    Ok(SOCKET.get_or_init(move || s))
+}
 
 impl Socket {
     fn new() -> io::Result<Socket> {

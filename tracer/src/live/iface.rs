@@ -27,6 +27,17 @@ pub struct Interface {
 }
 
 impl Interface {
+    /// An interface described by hand (`flags` as `/sys/class/net/*/flags`): what the fuzz
+    /// targets and tests hand the record decoder instead of a real device.
+    pub fn new(name: &str, index: u32, flags: u32, hw_type: u16) -> Interface {
+        Interface {
+            name: name.to_string(),
+            index,
+            flags,
+            hw_type,
+        }
+    }
+
     pub fn is_up(&self) -> bool {
         self.flags & IFF_UP != 0
     }

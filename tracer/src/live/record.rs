@@ -108,6 +108,14 @@ impl RecordDecoder {
         }
     }
 
+    /// Sets what interface `index`'s device offloads, as if read from it (the fuzz target
+    /// `live_record` drives the software segmentation and checksum paths this way).
+    pub fn set_offloads(&mut self, index: u32, tx: TxOffloads) {
+        if let Some(i) = self.ifaces.iter_mut().find(|i| i.index == index) {
+            i.tx = tx;
+        }
+    }
+
     /// Interfaces whose devices leave segmentation or checksums to the kernel, with the
     /// `tracer_common::software_tx` flags the kernel program needs to capture the affected
     /// packets whole.
