@@ -5,6 +5,7 @@
 //! files; both produce [`packet::Packet`]s that [`filter`] selects and [`print`] turns into
 //! tcpdump's lines.
 
+pub mod checksum;
 pub mod cli;
 pub mod conn;
 pub mod filter;

@@ -6,11 +6,7 @@ use std::{path::PathBuf, process::Command};
 mod support;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = support::corpus_dir();
-    if dir.is_none() {
-        eprintln!("SKIPPED: conformance corpus not found (set TRACER_CONFORMANCE)");
-    }
-    dir
+    support::corpus_dir()
 }
 
 fn tracer(args: &[&str]) -> std::process::Output {
@@ -186,8 +182,7 @@ fn filters_print_exactly_what_tcpdump_prints_on_the_corpus() {
     if corpus().is_none() {
         return;
     }
-    if Command::new("tcpdump").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: tcpdump not installed");
+    if !support::require_tool("tcpdump") {
         return;
     }
     assert!(EXPRESSIONS.len() >= 30);

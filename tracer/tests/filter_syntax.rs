@@ -2,6 +2,8 @@
 //! parse here or be refused as "not supported by tracer"; one tcpdump refuses must be
 //! refused here too. Every error is one line that names a column.
 
+mod support;
+
 use std::process::Command;
 use tracer::filter::{Filter, FilterError};
 
@@ -225,8 +227,7 @@ fn tcpdump_accepts(expr: &str) -> Option<(bool, String)> {
 
 #[test]
 fn grammar_agrees_with_tcpdump() {
-    if Command::new("tcpdump").arg("--version").output().is_err() {
-        println!("NOTICE: tcpdump not found; skipping the grammar comparison");
+    if !support::require_tool("tcpdump") {
         return;
     }
     let mut bad = Vec::new();

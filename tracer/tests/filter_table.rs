@@ -207,13 +207,6 @@ fn corpus() -> Vec<PathBuf> {
         .collect()
 }
 
-fn have_tcpdump() -> bool {
-    Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Every packet cut at each snap length up to 80 bytes, then whole.
 fn truncations(recs: &[Rec]) -> Vec<Rec> {
     let mut out = Vec::new();
@@ -263,8 +256,7 @@ fn cases(tmp: &Path) -> Vec<Case> {
 #[test]
 fn filter_matches_tcpdump_on_the_corpus() {
     assert!(TABLE.len() >= 30);
-    if !have_tcpdump() {
-        println!("NOTICE: tcpdump not found; skipping the comparison with tcpdump");
+    if !support::require_tool("tcpdump") {
         return;
     }
     let tmp = std::env::temp_dir().join(format!("tracer-filter-table-{}", std::process::id()));

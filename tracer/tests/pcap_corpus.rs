@@ -1,25 +1,18 @@
 //! The reader gets every conformance pcap right: packet count, link type, timestamps,
 //! captured and wire lengths, checked against the README's table, tcpdump and tshark.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tracer::packet::LinkType;
 use tracer::pcap::{Format, PcapReader};
 
-/// The shared conformance corpus: `$TRACER_CONFORMANCE`, or `shared/conformance` beside the
-/// repository (where CI and the worktrees have it).
+/// The conformance corpus (tests/support: one lookup, one policy); these tests need it
+/// even under a plain `cargo test`.
 fn corpus() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRACER_CONFORMANCE") {
-        return dir.into();
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    for dir in [beside, PathBuf::from("/work/shared/conformance")] {
-        if dir.join("pcaps").is_dir() {
-            return dir;
-        }
-    }
-    panic!("conformance corpus not found: set TRACER_CONFORMANCE");
+    support::corpus_dir().expect("the conformance corpus (set TRACER_CONFORMANCE)")
 }
 
 fn corpus_files() -> Vec<PathBuf> {
@@ -65,14 +58,6 @@ fn read(path: &Path) -> Read {
     out
 }
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--version").output().is_ok();
-    if !ok {
-        eprintln!("notice: {tool} not installed, skipping its comparison");
-    }
-    ok
-}
-
 #[test]
 fn corpus_counts_and_link_types_match_the_readme() {
     let expected = [
@@ -99,7 +84,7 @@ fn corpus_counts_and_link_types_match_the_readme() {
 
 #[test]
 fn corpus_timestamps_and_link_types_match_tcpdump() {
-    if !have("tcpdump") {
+    if !support::require_tool("tcpdump") {
         return;
     }
     for path in corpus_files() {
@@ -144,7 +129,7 @@ fn corpus_timestamps_and_link_types_match_tcpdump() {
 
 #[test]
 fn corpus_lengths_and_timestamps_match_tshark() {
-    if !have("tshark") {
+    if !support::require_tool("tshark") {
         return;
     }
     for path in corpus_files() {

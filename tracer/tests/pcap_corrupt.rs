@@ -1,23 +1,18 @@
 //! Bad input never panics: a corrupt or truncated capture yields the packets before the
 //! damage, then exactly one one-line error, then `None`; failed writes are errors too.
 
+mod support;
+
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use tracer::packet::{LinkType, Packet, Timestamp};
 use tracer::pcap::{Format, PcapError, PcapReader, PcapWriter};
 
+/// The conformance corpus (tests/support: one lookup, one policy); these tests need it
+/// even under a plain `cargo test`.
 fn corpus() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRACER_CONFORMANCE") {
-        return dir.into();
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    for dir in [beside, PathBuf::from("/work/shared/conformance")] {
-        if dir.join("pcaps").is_dir() {
-            return dir;
-        }
-    }
-    panic!("conformance corpus not found: set TRACER_CONFORMANCE");
+    support::corpus_dir().expect("the conformance corpus (set TRACER_CONFORMANCE)")
 }
 
 type Got = (Timestamp, LinkType, Vec<u8>, u32);

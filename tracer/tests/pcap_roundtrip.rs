@@ -2,6 +2,8 @@
 //! writer makes are ones tcpdump and tshark read without complaint; files that Wireshark's
 //! editcap and mergecap write read back to the same packets.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,17 +29,10 @@ impl Owned {
     }
 }
 
+/// The conformance corpus (tests/support: one lookup, one policy); these tests need it
+/// even under a plain `cargo test`.
 fn corpus() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRACER_CONFORMANCE") {
-        return dir.into();
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    for dir in [beside, PathBuf::from("/work/shared/conformance")] {
-        if dir.join("pcaps").is_dir() {
-            return dir;
-        }
-    }
-    panic!("conformance corpus not found: set TRACER_CONFORMANCE");
+    support::corpus_dir().expect("the conformance corpus (set TRACER_CONFORMANCE)")
 }
 
 fn corpus_files() -> Vec<PathBuf> {
@@ -89,14 +84,6 @@ fn copy(from: &Path, to: &Path, format: Format, snaplen: u32) -> u64 {
     }
     w.flush().unwrap();
     w.packets_written()
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--version").output().is_ok();
-    if !ok {
-        eprintln!("notice: {tool} not installed, skipping this check");
-    }
-    ok
 }
 
 fn name(path: &Path) -> String {
@@ -162,7 +149,7 @@ fn roundtrip_in_every_format_keeps_every_packet() {
 
 #[test]
 fn tshark_reads_written_files_without_complaint() {
-    if !have("tshark") {
+    if !support::require_tool("tshark") {
         return;
     }
     let dir = scratch("tshark");
@@ -183,7 +170,7 @@ fn tshark_reads_written_files_without_complaint() {
 
 #[test]
 fn tcpdump_prints_written_files_like_the_originals() {
-    if !have("tcpdump") {
+    if !support::require_tool("tcpdump") {
         return;
     }
     let dir = scratch("tcpdump");
@@ -201,7 +188,7 @@ fn tcpdump_prints_written_files_like_the_originals() {
 
 #[test]
 fn editcap_outputs_read_back_to_the_same_packets() {
-    if !have("editcap") {
+    if !support::require_tool("editcap") {
         return;
     }
     let dir = scratch("editcap");
@@ -231,7 +218,7 @@ fn editcap_outputs_read_back_to_the_same_packets() {
 
 #[test]
 fn mergecap_interfaces_keep_their_link_types() {
-    if !have("mergecap") {
+    if !support::require_tool("mergecap") {
         return;
     }
     let dir = scratch("mergecap");
@@ -268,7 +255,7 @@ fn mergecap_interfaces_keep_their_link_types() {
     w.flush().unwrap();
     let (_, back) = read_all(&ours);
     assert_eq!(back, want);
-    if have("tshark") {
+    if support::require_tool("tshark") {
         tshark_clean(&ours);
     }
 
@@ -312,7 +299,7 @@ fn snaplen_cut_keeps_the_wire_length() {
         }
         assert_eq!(n, original.len());
         assert!(original.iter().any(|o| o.data.len() > 68));
-        if have("tshark") {
+        if support::require_tool("tshark") {
             tshark_clean(&out);
         }
     }

@@ -6,23 +6,18 @@
 //!
 //! `PCAP_SPEED_PACKETS` sets the file size (default 1,000,000 packets).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tracer::packet::{Packet, Timestamp};
 use tracer::pcap::{Format, PcapReader, PcapWriter};
 
+/// The conformance corpus (tests/support: one lookup, one policy); these tests need it
+/// even under a plain `cargo test`.
 fn corpus() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TRACER_CONFORMANCE") {
-        return dir.into();
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
-    for dir in [beside, PathBuf::from("/work/shared/conformance")] {
-        if dir.join("pcaps").is_dir() {
-            return dir;
-        }
-    }
-    panic!("conformance corpus not found: set TRACER_CONFORMANCE");
+    support::corpus_dir().expect("the conformance corpus (set TRACER_CONFORMANCE)")
 }
 
 /// Reads a file once and returns (packets, bytes) so the work cannot be optimized away.

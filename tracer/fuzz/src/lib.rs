@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracer::checksum;
 use tracer::packet::{LinkType, Packet, Timestamp};
 use tracer::print::{PrintOptions, Printer, Resolver};
 
@@ -64,22 +65,6 @@ thread_local! {
     );
 }
 
-fn csum(data: &[u8], init: u32) -> u16 {
-    let mut s = init;
-    for ch in data.chunks(2) {
-        let w = if ch.len() == 2 {
-            u16::from_be_bytes([ch[0], ch[1]])
-        } else {
-            u16::from_be_bytes([ch[0], 0])
-        };
-        s += w as u32;
-    }
-    while s >> 16 != 0 {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
-}
-
 /// One TCP segment to frame: the addresses (4 or 16 bytes each), ports, sequence and
 /// acknowledgment numbers, flags (the 8 bits of byte 13), window and payload.
 pub struct Segment<'a> {
@@ -106,21 +91,10 @@ pub fn tcp_frame(s: &Segment) -> Vec<u8> {
     tcp.extend_from_slice(&[0, 0, 0, 0]);
     tcp.extend_from_slice(s.payload);
     let mut f = vec![2, 0x79, 0, 0, 0, 2, 2, 0x79, 0, 0, 0, 1];
-    let mut ph = Vec::new();
-    ph.extend_from_slice(s.src);
-    ph.extend_from_slice(s.dst);
-    if s.src.len() == 16 {
-        ph.extend_from_slice(&(tcp.len() as u32).to_be_bytes());
-        ph.extend_from_slice(&[0, 0, 0, 6]);
-    } else {
-        ph.extend_from_slice(&[0, 6]);
-        ph.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-    }
-    let sum: u32 = ph
-        .chunks(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
-        .sum();
-    let c = csum(&tcp, sum);
+    let c = checksum::finish(checksum::add(
+        checksum::pseudo_header(s.src, s.dst, 6, tcp.len() as u32),
+        &tcp,
+    ));
     tcp[16..18].copy_from_slice(&c.to_be_bytes());
     if s.src.len() == 16 {
         f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
@@ -135,7 +109,7 @@ pub fn tcp_frame(s: &Segment) -> Vec<u8> {
         ip.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
         ip.extend_from_slice(s.src);
         ip.extend_from_slice(s.dst);
-        let c = csum(&ip, 0);
+        let c = checksum::of(&ip);
         ip[10..12].copy_from_slice(&c.to_be_bytes());
         f.extend_from_slice(&[0x08, 0x00]);
         f.extend_from_slice(&ip);

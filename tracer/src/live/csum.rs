@@ -15,6 +15,8 @@
 
 use std::io;
 
+use crate::checksum;
+
 use tracer_common::fields::{bit, extract_fields};
 
 use super::ethtool::Features;
@@ -100,26 +102,6 @@ impl TxOffloads {
     }
 }
 
-fn add_bytes(mut sum: u32, bytes: &[u8]) -> u32 {
-    let mut chunks = bytes.chunks_exact(2);
-    for c in &mut chunks {
-        sum = sum.wrapping_add(u16::from_be_bytes([c[0], c[1]]) as u32);
-        // Fold early so long segments cannot overflow.
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    if let [last] = chunks.remainder() {
-        sum = sum.wrapping_add((*last as u32) << 8);
-    }
-    sum
-}
-
-fn fold(mut sum: u32) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
-}
-
 /// Completes the TCP checksum of an outgoing Ethernet frame the way the kernel does before
 /// the packet taps: only when `tx` says the device leaves it to software, the whole segment
 /// was captured, and the field holds the partial (pseudo-header) sum. Returns whether the
@@ -153,28 +135,37 @@ pub fn completed(frame: &[u8], wire_len: u32, tx: TxOffloads) -> Option<(usize, 
             if !tx.in_software(4, false) || end > frame.len() || end < l4 + 20 {
                 return None;
             }
-            let sum = add_bytes(0, &frame[l3 + 12..l3 + 20]);
-            (end, sum + 6 + (end - l4) as u32)
+            let sum = checksum::pseudo_header(
+                &frame[l3 + 12..l3 + 16],
+                &frame[l3 + 16..l3 + 20],
+                6,
+                (end - l4) as u32,
+            );
+            (end, sum)
         }
         6 => {
             let end = l3 + 40 + be16(l3 + 4)?;
             if !tx.in_software(6, l4 != l3 + 40) || end > frame.len() || end < l4 + 20 {
                 return None;
             }
-            let sum = add_bytes(0, &frame[l3 + 8..l3 + 40]);
-            let len = (end - l4) as u32;
-            (end, sum + 6 + (len >> 16) + (len & 0xffff))
+            let sum = checksum::pseudo_header(
+                &frame[l3 + 8..l3 + 24],
+                &frame[l3 + 24..l3 + 40],
+                6,
+                (end - l4) as u32,
+            );
+            (end, sum)
         }
         _ => return None,
     };
     let at = l4 + 16;
     let field = u16::from_be_bytes([frame[at], frame[at + 1]]);
-    if field != fold(pseudo) {
+    if field != checksum::fold(pseudo) {
         return None;
     }
     // `skb_checksum_help`: the sum of the segment as it is (its field holding the
     // pseudo-header sum), complemented.
-    let sum = !fold(add_bytes(0, &frame[l4..end]));
+    let sum = checksum::of(&frame[l4..end]);
     (sum != field).then_some((at, sum))
 }
 
@@ -207,8 +198,13 @@ mod tests {
         let l4 = if v6 { 14 + 40 } else { 14 + 20 };
         let len = (f.len() - l4) as u32;
         let addrs = if v6 { &f[22..54] } else { &f[26..34] };
-        let sum = add_bytes(0, addrs) + 6 + (len >> 16) + (len & 0xffff);
-        let partial = fold(sum);
+        let half = addrs.len() / 2;
+        let partial = checksum::fold(checksum::pseudo_header(
+            &addrs[..half],
+            &addrs[half..],
+            6,
+            len,
+        ));
         let good = u16::from_be_bytes([f[l4 + 16], f[l4 + 17]]);
         f[l4 + 16..l4 + 18].copy_from_slice(&partial.to_be_bytes());
         good

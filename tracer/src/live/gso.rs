@@ -13,29 +13,13 @@
 
 use std::ops::ControlFlow;
 
+use crate::checksum;
+
 use tracer_common::fields::{bit, extract_fields};
 
 const TH_FIN: u8 = 0x01;
 const TH_PSH: u8 = 0x08;
 const TH_CWR: u8 = 0x80;
-
-fn add_bytes(mut sum: u32, bytes: &[u8]) -> u32 {
-    let mut chunks = bytes.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u16::from_be_bytes([c[0], c[1]]) as u32;
-    }
-    if let [last] = chunks.remainder() {
-        sum += (*last as u32) << 8;
-    }
-    sum
-}
-
-fn fold(mut sum: u32) -> u16 {
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
-}
 
 /// Splits a whole captured GSO frame (Ethernet, IPv4/IPv6, TCP) into `gso_size`-byte
 /// segments, handing each to `emit` (frame bytes, which are also its wire length). Returns
@@ -88,13 +72,23 @@ pub fn segment(
             out[l3 + 4..l3 + 6].copy_from_slice(&id.wrapping_add(i as u16).to_be_bytes());
             out[l3 + 10..l3 + 12].copy_from_slice(&[0, 0]);
             let ihl = (l4 - l3).min(60);
-            let csum = !fold(add_bytes(0, &out[l3..l3 + ihl]));
+            let csum = checksum::of(&out[l3..l3 + ihl]);
             out[l3 + 10..l3 + 12].copy_from_slice(&csum.to_be_bytes());
-            add_bytes(0, &out[l3 + 12..l3 + 20]) + 6 + tcp_len as u32
+            checksum::pseudo_header(
+                &out[l3 + 12..l3 + 16],
+                &out[l3 + 16..l3 + 20],
+                6,
+                tcp_len as u32,
+            )
         } else {
             let plen = (l4 - (l3 + 40) + tcp_len) as u16;
             out[l3 + 4..l3 + 6].copy_from_slice(&plen.to_be_bytes());
-            add_bytes(0, &out[l3 + 8..l3 + 40]) + 6 + tcp_len as u32
+            checksum::pseudo_header(
+                &out[l3 + 8..l3 + 24],
+                &out[l3 + 24..l3 + 40],
+                6,
+                tcp_len as u32,
+            )
         };
         let seg_seq = seq.wrapping_add((i * mss) as u32);
         out[l4 + 4..l4 + 8].copy_from_slice(&seg_seq.to_be_bytes());
@@ -106,7 +100,7 @@ pub fn segment(
             fl &= !TH_CWR;
         }
         out[l4 + 13] = fl;
-        out[l4 + 16..l4 + 18].copy_from_slice(&fold(pseudo).to_be_bytes());
+        out[l4 + 16..l4 + 18].copy_from_slice(&checksum::fold(pseudo).to_be_bytes());
         if emit(out).is_break() {
             return Some(ControlFlow::Break(()));
         }
@@ -185,11 +179,7 @@ mod tests {
                 u16::from_be_bytes([s[l3 + 4], s[l3 + 5]]),
                 0x1234 + i as u16
             );
-            assert_eq!(
-                fold(add_bytes(0, &s[l3..l3 + 20])),
-                0xffff,
-                "IP checksum valid"
-            );
+            assert_eq!(checksum::of(&s[l3..l3 + 20]), 0, "IP checksum valid");
             let seq = u32::from_be_bytes(s[l3 + 24..l3 + 28].try_into().unwrap());
             assert_eq!(seq, 0xffff_fff0u32.wrapping_add(i as u32 * 1448));
             let fl = s[l3 + 20 + 13];
@@ -220,10 +210,15 @@ mod tests {
             let mut done = s.clone();
             done[at..at + 2].copy_from_slice(&sum.to_be_bytes());
             let l4 = 14 + 20;
-            let pseudo = add_bytes(0, &done[14 + 12..14 + 20]) + 6 + (done.len() - l4) as u32;
+            let pseudo = checksum::pseudo_header(
+                &done[14 + 12..14 + 16],
+                &done[14 + 16..14 + 20],
+                6,
+                (done.len() - l4) as u32,
+            );
             assert_eq!(
-                fold(add_bytes(pseudo, &done[l4..])),
-                0xffff,
+                checksum::finish(checksum::add(pseudo, &done[l4..])),
+                0,
                 "final checksum valid"
             );
         }

@@ -4,6 +4,7 @@
 use super::ctx::{Ctx, Trunc, R};
 use super::tables::PROTO_NAMES;
 use super::tcp;
+use crate::checksum;
 
 /// `ipproto_values`: protocol names in `-v` output.
 pub(crate) fn ipproto_name(p: u8) -> &'static str {
@@ -38,40 +39,6 @@ pub(crate) fn ipproto_name(p: u8) -> &'static str {
         143 => "Ethernet",
         _ => "unknown",
     }
-}
-
-/// Ones-complement sum of `data` (big-endian words) added to `sum`, unfolded.
-/// Big-endian 32-bit words are summed (2^16 = 1 modulo 0xffff, so folding gives the
-/// same 16-bit ones-complement sum with half the additions).
-pub(crate) fn sum_be(mut sum: u64, data: &[u8]) -> u64 {
-    let mut quads = data.chunks_exact(4);
-    for w in &mut quads {
-        sum += u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as u64;
-    }
-    let mut pairs = quads.remainder().chunks_exact(2);
-    for w in &mut pairs {
-        sum += u16::from_be_bytes([w[0], w[1]]) as u64;
-    }
-    if let [b] = pairs.remainder() {
-        sum += (*b as u64) << 8;
-    }
-    sum
-}
-
-/// Folds and complements a sum: 0 means the checksum is correct (`in_cksum`).
-pub(crate) fn fold(mut sum: u64) -> u16 {
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// `in_cksum_shouldbe`: the checksum field value that would have been correct.
-pub(crate) fn shouldbe(field: u16, computed: u16) -> u16 {
-    let mut s = field as u32 + computed as u32;
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    s as u16
 }
 
 /// `ip_finddst`: the final destination (last source-route hop) for the pseudo-header.
@@ -120,12 +87,8 @@ pub(crate) fn pseudo_cksum(c: &Ctx, ip: usize, at: usize, len: usize, proto: u8)
     } else {
         finddst(c, ip)?
     };
-    let mut sum = sum_be(0, src);
-    sum = sum_be(sum, &dst);
-    sum += proto as u64;
-    sum += (len as u16) as u64;
-    sum = sum_be(sum, &c.d[at..at + len]);
-    Ok(fold(sum))
+    let sum = checksum::pseudo_header(src, &dst, proto, (len as u16) as u32);
+    Ok(checksum::finish(checksum::add(sum, &c.d[at..at + len])))
 }
 
 /// `ip_printroute`: RR, SSRR, LSRR.
@@ -436,13 +399,13 @@ fn print_body(c: &mut Ctx, ip: usize, hlen: u32, len: &mut u32) -> R<()> {
             c.b(b')');
         }
         if ip + hlen as usize <= c.snapend {
-            let sum = fold(sum_be(0, &c.d[ip..ip + hlen as usize]));
+            let sum = checksum::of(&c.d[ip..ip + hlen as usize]);
             if sum != 0 {
                 let ip_sum = c.be16(ip + 10)?;
                 c.s(", bad cksum ");
                 c.hex(ip_sum, 1);
                 c.s(" (->");
-                c.hex(shouldbe(ip_sum, sum), 1);
+                c.hex(checksum::shouldbe(ip_sum, sum), 1);
                 c.s(")!");
             }
         }

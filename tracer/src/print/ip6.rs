@@ -3,7 +3,8 @@
 //! fragment), and the hand-off to TCP.
 
 use super::ctx::{Ctx, R};
-use super::ip::{demux, fold, ipproto_name, sum_be};
+use super::ip::{demux, ipproto_name};
+use crate::checksum;
 
 /// `nextproto6_cksum`: pseudo-header (with the routing header's final destination) plus
 /// `len` captured bytes at `at`.
@@ -14,12 +15,8 @@ pub(crate) fn pseudo_cksum(c: &Ctx, ip6: usize, at: usize, len: usize, proto: u8
         0 | 60 | 62 | 135 | 44 | 43 => finddst(c, ip6)?,
         _ => c.bytes(ip6 + 24, 16)?,
     };
-    let mut sum = sum_be(0, src);
-    sum = sum_be(sum, dst);
-    sum += (len as u32 >> 16) as u64 + (len as u32 & 0xffff) as u64;
-    sum += proto as u64;
-    sum = sum_be(sum, &c.d[at..at + len]);
-    Ok(fold(sum))
+    let sum = checksum::pseudo_header(src, dst, proto, len as u32);
+    Ok(checksum::finish(checksum::add(sum, &c.d[at..at + len])))
 }
 
 /// `ip6_finddst`: the last address of a type 0/2/4 routing header, else the destination.

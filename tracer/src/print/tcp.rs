@@ -165,7 +165,7 @@ pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented:
         c.hex(tcp_sum, 4);
         if sum != 0 {
             c.s(" (incorrect -> 0x");
-            c.hex(ip::shouldbe(tcp_sum, sum), 4);
+            c.hex(crate::checksum::shouldbe(tcp_sum, sum), 4);
             c.b(b')');
         } else {
             c.s(" (correct)");

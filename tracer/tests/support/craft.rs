@@ -2,23 +2,7 @@
 
 #![allow(dead_code)]
 
-fn sum16(mut s: u32, d: &[u8]) -> u32 {
-    let mut it = d.chunks_exact(2);
-    for w in &mut it {
-        s += u16::from_be_bytes([w[0], w[1]]) as u32;
-    }
-    if let [b] = it.remainder() {
-        s += (*b as u32) << 8;
-    }
-    s
-}
-
-fn fold(mut s: u32) -> u16 {
-    while s >> 16 != 0 {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
-}
+use tracer::checksum;
 
 /// A TCP header (options zero-padded to a multiple of 4 bytes) + payload.
 pub fn tcp(
@@ -75,14 +59,12 @@ pub fn ipv4_full(
     h.extend_from_slice(&src);
     h.extend_from_slice(&dst);
     h.extend_from_slice(opts);
-    let c = fold(sum16(0, &h));
+    let c = checksum::of(&h);
     h[10..12].copy_from_slice(&c.to_be_bytes());
     let mut p = payload.to_vec();
     if proto == 6 && p.len() >= 20 && off & 0x1fff == 0 {
-        let mut s = sum16(0, &src);
-        s = sum16(s, &dst);
-        s += proto as u32 + p.len() as u32;
-        let c = fold(sum16(s, &p));
+        let s = checksum::pseudo_header(&src, &dst, proto, p.len() as u32);
+        let c = checksum::finish(checksum::add(s, &p));
         p[16..18].copy_from_slice(&c.to_be_bytes());
     }
     h.extend_from_slice(&p);
@@ -101,10 +83,8 @@ pub fn ipv6(
 ) -> Vec<u8> {
     let mut p = payload.to_vec();
     if upper_nh == 6 && p.len() >= 20 {
-        let mut s = sum16(0, &src);
-        s = sum16(s, &dst);
-        s += p.len() as u32 + 6;
-        let c = fold(sum16(s, &p));
+        let s = checksum::pseudo_header(&src, &dst, 6, p.len() as u32);
+        let c = checksum::finish(checksum::add(s, &p));
         p[16..18].copy_from_slice(&c.to_be_bytes());
     }
     let plen = exts.len() + p.len();

@@ -83,11 +83,39 @@ pub fn write_pcap(path: &Path, link: LinkType, records: &[Record]) {
     std::fs::write(path, b).unwrap();
 }
 
-/// The conformance corpus: `TRACER_CONFORMANCE`, else `shared/conformance` beside the
-/// repository, else where these machines keep it (`/work/shared/conformance`), so that a
-/// clone anywhere (CI's clean checkout) still runs the comparisons instead of skipping them.
-pub fn corpus_dir() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("TRACER_CONFORMANCE") {
+/// Whether this run must have every oracle: `cargo xtask test` (and CI) sets
+/// `TRACER_REQUIRE_PRIVILEGED_TESTS`. Then a missing oracle (tcpdump, tshark, the corpus)
+/// fails the test; only a plain `cargo test` may skip, and it says so.
+pub fn oracles_required() -> bool {
+    std::env::var_os("TRACER_REQUIRE_PRIVILEGED_TESTS").is_some()
+}
+
+/// The one policy for a missing oracle: fails the test under `cargo xtask test`, else
+/// prints why the test is skipped and returns false (the caller returns).
+pub fn missing_oracle(what: &str) -> bool {
+    if oracles_required() {
+        panic!(
+            "{what}: required under `cargo xtask test` (TRACER_REQUIRE_PRIVILEGED_TESTS is set)"
+        );
+    }
+    eprintln!("SKIPPED: {what}; `cargo xtask test` requires it");
+    false
+}
+
+/// Whether `tool --version` runs; when it does not, [`missing_oracle`].
+pub fn require_tool(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok || missing_oracle(&format!("{tool} does not run (is it installed?)"))
+}
+
+/// Where the conformance corpus is: `TRACER_CONFORMANCE`, else `shared/conformance` beside
+/// the repository, else where these machines keep it (`/work/shared/conformance`), so that
+/// a clone anywhere (CI's clean checkout) still runs the comparisons instead of skipping.
+fn corpus_location() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("TRACER_CONFORMANCE") {
         return Some(PathBuf::from(p));
     }
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -98,6 +126,28 @@ pub fn corpus_dir() -> Option<PathBuf> {
     ]
     .into_iter()
     .find(|p| p.join("README.md").exists())
+}
+
+/// The conformance corpus, holding pcaps: a folder without any fails the test (whoever
+/// named it); no folder at all is a [`missing_oracle`] (`None`: skip).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let Some(dir) = corpus_location() else {
+        missing_oracle("the conformance corpus was not found (set TRACER_CONFORMANCE)");
+        return None;
+    };
+    let pcaps = std::fs::read_dir(dir.join("pcaps"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "pcap"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert!(
+        pcaps > 0,
+        "the conformance corpus {} holds no pcaps/*.pcap",
+        dir.display()
+    );
+    Some(dir)
 }
 
 /// Every corpus pcap with the folder holding its golden files.
@@ -204,10 +254,7 @@ pub fn print_file(path: &Path, flags: &[&str]) -> Vec<u8> {
 }
 
 pub fn tcpdump_available() -> bool {
-    Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    require_tool("tcpdump")
 }
 
 /// `TZ=UTC tcpdump -r path flags`, stdout only.

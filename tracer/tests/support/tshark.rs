@@ -212,17 +212,9 @@ pub fn available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// True when tshark is there; otherwise skips with a notice, or panics when
-/// `TRACER_REQUIRE_PRIVILEGED_TESTS` is set (`cargo xtask test`, CI), as tests/common does.
+/// True when tshark is there; otherwise [`super::missing_oracle`].
 pub fn require() -> bool {
-    if available() {
-        return true;
-    }
-    if std::env::var_os("TRACER_REQUIRE_PRIVILEGED_TESTS").is_some() {
-        panic!("tshark is required (TRACER_REQUIRE_PRIVILEGED_TESTS is set) but does not run");
-    }
-    eprintln!("SKIPPED: tshark not found (apt-get install tshark); `cargo xtask test` requires it");
-    false
+    available() || super::missing_oracle("tshark does not run (apt-get install tshark)")
 }
 
 /// The tshark command line of the contract, `http_ports` being the HTTP ports beyond tshark's own.
