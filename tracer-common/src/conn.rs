@@ -22,17 +22,7 @@
 
 use crate::fields::{bit, PacketBytes, PacketFields};
 
-/// TCP header flag bits (the low byte of the flags field).
-pub mod tcp_flag {
-    pub const FIN: u8 = 0x01;
-    pub const SYN: u8 = 0x02;
-    pub const RST: u8 = 0x04;
-    pub const PSH: u8 = 0x08;
-    pub const ACK: u8 = 0x10;
-    pub const URG: u8 = 0x20;
-    pub const ECE: u8 = 0x40;
-    pub const CWR: u8 = 0x80;
-}
+pub use crate::tcp_flag;
 use tcp_flag::{ACK, FIN, RST, SYN};
 
 /// `Segment::bits`.

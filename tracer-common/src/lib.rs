@@ -33,6 +33,19 @@ pub mod kind {
     pub const OWNER: u16 = 6;
 }
 
+/// TCP header flag bits (byte 13 of the header): the one definition for the kernel, the
+/// connection rules, the printer, the filter's names (`tcp-syn`) and the GSO split.
+pub mod tcp_flag {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+    pub const URG: u8 = 0x20;
+    pub const ECE: u8 = 0x40;
+    pub const CWR: u8 = 0x80;
+}
+
 /// Version of the record layout; bumped on any incompatible change.
 pub const RECORD_VERSION: u16 = 4;
 

@@ -12,10 +12,7 @@ use tracer::packet::{LinkType, Timestamp};
 
 const C: [u8; 4] = [10, 77, 0, 1];
 const S: [u8; 4] = [10, 77, 0, 2];
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
-const FIN: u8 = 0x01;
+use tracer_common::tcp_flag::{ACK, FIN, PSH, SYN};
 
 fn frame(from_client: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
     let (src, dst, sp, dp) = if from_client {

@@ -5,6 +5,7 @@
 
 use super::error::{FilterError, Location};
 use std::net::Ipv6Addr;
+use tracer_common::tcp_flag;
 
 /// Reserved words that stand for tracer's supported qualifiers and primitives, or for
 /// libpcap's others (which the parser refuses with "not supported by tracer").
@@ -172,14 +173,14 @@ const OTHER_WORDS: &[&str] = &[
 /// Words the scanner turns into numbers (`tcp[tcpflags] & tcp-syn`).
 const NUMBER_WORDS: &[(&str, u32)] = &[
     ("tcpflags", 13),
-    ("tcp-fin", 0x01),
-    ("tcp-syn", 0x02),
-    ("tcp-rst", 0x04),
-    ("tcp-push", 0x08),
-    ("tcp-ack", 0x10),
-    ("tcp-urg", 0x20),
-    ("tcp-ece", 0x40),
-    ("tcp-cwr", 0x80),
+    ("tcp-fin", tcp_flag::FIN as u32),
+    ("tcp-syn", tcp_flag::SYN as u32),
+    ("tcp-rst", tcp_flag::RST as u32),
+    ("tcp-push", tcp_flag::PSH as u32),
+    ("tcp-ack", tcp_flag::ACK as u32),
+    ("tcp-urg", tcp_flag::URG as u32),
+    ("tcp-ece", tcp_flag::ECE as u32),
+    ("tcp-cwr", tcp_flag::CWR as u32),
     ("icmptype", 0),
     ("icmpcode", 1),
     ("icmp-echoreply", 0),

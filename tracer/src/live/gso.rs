@@ -17,9 +17,7 @@ use crate::checksum;
 
 use tracer_common::fields::{bit, extract_fields};
 
-const TH_FIN: u8 = 0x01;
-const TH_PSH: u8 = 0x08;
-const TH_CWR: u8 = 0x80;
+use tracer_common::tcp_flag::{CWR as TH_CWR, FIN as TH_FIN, PSH as TH_PSH};
 
 /// Splits a whole captured GSO frame (Ethernet, IPv4/IPv6, TCP) into `gso_size`-byte
 /// segments, handing each to `emit` (frame bytes, which are also its wire length). Returns

@@ -7,21 +7,20 @@ use super::{
     tcp_options, telnet, txtproto,
 };
 
-pub(crate) const TH_FIN: u8 = 0x01;
-pub(crate) const TH_SYN: u8 = 0x02;
-pub(crate) const TH_RST: u8 = 0x04;
-pub(crate) const TH_ACK: u8 = 0x10;
-pub(crate) const TH_URG: u8 = 0x20;
+use tracer_common::tcp_flag::{
+    ACK as TH_ACK, CWR, ECE, FIN as TH_FIN, PSH, RST as TH_RST, SYN as TH_SYN, URG as TH_URG,
+};
 
+/// tcpdump's letter of each flag, in its order.
 const FLAG_NAMES: [(u8, u8); 8] = [
-    (0x01, b'F'),
-    (0x02, b'S'),
-    (0x04, b'R'),
-    (0x08, b'P'),
-    (0x10, b'.'),
-    (0x20, b'U'),
-    (0x40, b'E'),
-    (0x80, b'W'),
+    (TH_FIN, b'F'),
+    (TH_SYN, b'S'),
+    (TH_RST, b'R'),
+    (PSH, b'P'),
+    (TH_ACK, b'.'),
+    (TH_URG, b'U'),
+    (ECE, b'E'),
+    (CWR, b'W'),
 ];
 
 /// tcpdump's flag letters (`S.`, `FP.`), `none` for no flags.

@@ -2,7 +2,7 @@
 //! (print-mptcp.c), with tcpdump's `[len N]`, `[bad opt]` and truncation quirks.
 
 use super::ctx::{Ctx, R};
-use super::tcp::{TH_ACK, TH_SYN};
+use tracer_common::tcp_flag::{ACK as TH_ACK, SYN as TH_SYN};
 
 /// Context the option printer needs from the TCP header.
 pub(crate) struct Opts {
