@@ -184,6 +184,27 @@ pub struct HttpRecord {
 const _: () = assert!(core::mem::size_of::<HttpRecord>() == 88 + conn::HTTP_HEAD_MAX);
 
 impl HttpRecord {
+    /// An exchange of connection `key` (`client`: which end of the key is the client)
+    /// with neither side filled in yet, timestamped `now`.
+    pub fn empty(key: &conn::ConnKey, client: u8, now: u64) -> HttpRecord {
+        HttpRecord {
+            kind: kind::HTTP,
+            version: RECORD_VERSION,
+            ifindex: key.ifindex,
+            timestamp_ns: now,
+            key: *key,
+            client,
+            method: 0,
+            method_len: 0,
+            raw_len: 0,
+            status: 0,
+            _pad2: 0,
+            request_ns: 0,
+            response_ns: 0,
+            raw: [0; conn::HTTP_HEAD_MAX],
+        }
+    }
+
     /// Takes the request's side of the exchange from its pending slot.
     pub fn set_request(&mut self, p: &conn::PendingRequest) {
         self.method = p.method;
@@ -346,6 +367,16 @@ pub struct SockRecord {
 }
 
 const _: () = assert!(core::mem::size_of::<SockRecord>() == 136);
+
+/// A record of connection analytics (from the kernel, or from userspace's tracker over a
+/// file), or of one of the host's sockets (from the kernel): what the record printers take.
+#[derive(Copy, Clone, Debug)]
+pub enum Event {
+    Conn(ConnRecord),
+    Http(HttpRecord),
+    /// A state change or a retransmission (see `kind`).
+    Sock(SockRecord),
+}
 
 /// A ring record of any kind.
 #[derive(Copy, Clone, Debug)]

@@ -721,7 +721,7 @@ mod tests {
 
     /// An HTTP record; 0 for a side not seen.
     fn http(server_port: u16, method: u8, status: u16, request_ns: u64, response_ns: u64) -> Event {
-        let mut h = crate::conn::http_record(&key(1, server_port), 1, 1);
+        let mut h = tracer_common::HttpRecord::empty(&key(1, server_port), 1, 1);
         h.method = method;
         h.status = status;
         h.request_ns = request_ns;

@@ -9,20 +9,9 @@ mod tracker;
 
 pub use output::{RecordPrinter, RecordSelect, TimeBase};
 pub use sockets::Sockets;
-pub(crate) use tracker::http_record;
 pub use tracker::{Tracker, TrackerOptions};
 
-use tracer_common::{ConnRecord, HttpRecord, SockRecord};
-
-/// A record of connection analytics (from the kernel or from [`Tracker`]), or of one of the
-/// host's sockets (from the kernel).
-#[derive(Copy, Clone, Debug)]
-pub enum Event {
-    Conn(ConnRecord),
-    Http(HttpRecord),
-    /// A state change or a retransmission (`kind`).
-    Sock(SockRecord),
-}
+pub use tracer_common::Event;
 
 /// Defaults of `--max-conns`, `--conn-idle` and the close linger (see README).
 pub const DEFAULT_MAX_CONNS: u32 = 65536;

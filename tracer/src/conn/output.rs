@@ -22,7 +22,6 @@ use tracer_common::{
 use super::{
     json,
     sockets::{Owner, SockEnd, Sockets},
-    Event,
 };
 use crate::live::sockdiag::{state_name, STATE_NAMES};
 use crate::{
@@ -30,6 +29,7 @@ use crate::{
     packet::{Packet, Timestamp},
     print::{names::Names, time::Clock, write, PrintOptions, Resolver, SystemResolver},
 };
+use tracer_common::Event;
 
 /// The clock of a record's times.
 #[derive(Copy, Clone, Debug)]

@@ -17,10 +17,8 @@ use tracer_common::{
         copy_request, http_candidate, http_start, read_segment, state, upd, ConnKey, ConnState,
         HttpStart, HttpState, ResponseMatch, TimerVerdict, HTTP_PENDING,
     },
-    kind, ConnRecord, HttpRecord, PacketFields, RECORD_VERSION,
+    kind, ConnRecord, Event, HttpRecord, PacketFields, RECORD_VERSION,
 };
-
-use super::Event;
 
 /// What the tracker keeps and reports.
 #[derive(Copy, Clone, Debug)]
@@ -162,7 +160,7 @@ impl Tracker {
                     }
                 }
                 HttpStart::Response { status } if side != e.st.client && self.opts.http => {
-                    let mut rec = http_record(&key, e.st.client, now);
+                    let mut rec = HttpRecord::empty(&key, e.st.client, now);
                     rec.status = status;
                     rec.response_ns = now;
                     if let Some(hs) = e.http.as_deref_mut() {
@@ -194,26 +192,6 @@ impl Tracker {
     }
 }
 
-/// An exchange's record without its request or response yet.
-pub(crate) fn http_record(key: &ConnKey, client: u8, now: u64) -> HttpRecord {
-    HttpRecord {
-        kind: kind::HTTP,
-        version: RECORD_VERSION,
-        ifindex: key.ifindex,
-        timestamp_ns: now,
-        key: *key,
-        client,
-        method: 0,
-        method_len: 0,
-        raw_len: 0,
-        status: 0,
-        _pad2: 0,
-        request_ns: 0,
-        response_ns: 0,
-        raw: [0; tracer_common::conn::HTTP_HEAD_MAX],
-    }
-}
-
 /// The connection's record, after the requests it left unanswered.
 fn finish(
     key: &ConnKey,
@@ -233,7 +211,7 @@ fn finish(
     if let Some(hs) = http {
         for k in 0..HTTP_PENDING as u32 {
             if let Some(i) = hs.unanswered(k) {
-                let mut rec = http_record(key, st.client, now);
+                let mut rec = HttpRecord::empty(key, st.client, now);
                 rec.set_request(&hs.pending[i]);
                 emit(Event::Http(rec));
             }

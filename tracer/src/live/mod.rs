@@ -37,10 +37,9 @@ use tracer_common::{
     conn::{state, ConnKey, HttpState, HTTP_PENDING},
     counter,
     filter::MAX_FILTER_INSNS,
-    kind, Config, ConnEntry, ConnRecord, FilterInsn, SockOffsets, MAX_RINGS, RECORD_VERSION,
+    kind, Config, ConnEntry, ConnRecord, Event, FilterInsn, HttpRecord, SockOffsets, MAX_RINGS,
+    RECORD_VERSION,
 };
-
-use crate::conn::Event;
 
 use self::{iface::Interface, rings::RingSet};
 
@@ -702,7 +701,7 @@ impl Live {
             };
             for k in 0..HTTP_PENDING as u32 {
                 if let Some(i) = hs.unanswered(k) {
-                    let mut rec = crate::conn::http_record(&key, e.state.client, now);
+                    let mut rec = HttpRecord::empty(&key, e.state.client, now);
                     rec.set_request(&hs.pending[i]);
                     dump.events.push(Event::Http(rec));
                 }

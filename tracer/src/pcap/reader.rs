@@ -5,7 +5,8 @@ use std::io::{self, Read};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use super::{linktype_name, Format, PcapError, MAX_SNAPLEN};
+use super::error::PcapError;
+use super::format::{linktype_name, Format, MAX_SNAPLEN};
 use crate::packet::{LinkType, Packet, Timestamp};
 
 /// Size of the read buffer, and so of each read: large reads keep the syscall cost per packet

@@ -27,7 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Format, PcapError, PcapWriter};
+use super::error::PcapError;
+use super::format::Format;
+use super::writer::PcapWriter;
 use crate::packet::{LinkType, Packet};
 
 /// `-C`'s unit: millions of bytes (not MiB), as in tcpdump 4.99.

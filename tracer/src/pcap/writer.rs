@@ -5,7 +5,8 @@ use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use super::{Format, PcapError, MAX_SNAPLEN};
+use super::error::PcapError;
+use super::format::{Format, MAX_SNAPLEN};
 use crate::packet::{LinkType, Packet};
 
 /// Output buffer size: one write syscall per MiB keeps `-w` cheap.

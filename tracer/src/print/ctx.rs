@@ -7,10 +7,10 @@
 //! something else instead).
 
 use super::names::Names;
-use super::nfs::XidMap;
+use super::options::PrintOptions;
 use super::seq::SeqTable;
 use super::write;
-use super::PrintOptions;
+use super::xid::XidMap;
 
 /// A read ran past the captured data (tcpdump's `nd_trunc_longjmp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub(crate) struct Ctx<'p, 'o> {
     pub ll_hdr_len: usize,
     /// How many packets deep the printers are (an MSDP data packet is one level in).
     pub depth: u8,
+    /// The IPv4 printer, for a packet inside a payload (MSDP's SA data): handed down by the
+    /// dispatch so that an application printer does not import a lower layer.
+    pub ip_print: fn(&mut Ctx, usize, u32) -> R<()>,
 }
 
 impl<'p, 'o> Ctx<'p, 'o> {

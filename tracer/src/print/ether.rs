@@ -149,6 +149,6 @@ pub(crate) fn if_print(c: &mut Ctx, wire_len: u32) -> R<()> {
         c.num(orig_length);
         c.s(": ");
     }
-    super::default_print(c, p, caplen);
+    super::util::default_print(c, p, caplen);
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::ctx::{Ctx, Trunc, R};
 use super::tables::PROTO_NAMES;
-use super::tcp;
+use super::tcp::{self, IpRef};
 use crate::checksum;
 
 /// `ipproto_values`: protocol names in `-v` output.
@@ -431,7 +431,12 @@ fn print_body(c: &mut Ctx, ip: usize, hlen: u32, len: &mut u32) -> R<()> {
             c.s(")]");
             return Err(Trunc);
         }
-        demux(c, ip + hlen as usize, *len, ip, off & 0x2000 != 0, proto)
+        let ipr = IpRef {
+            at: ip,
+            v6: false,
+            pseudo_cksum,
+        };
+        demux(c, ip + hlen as usize, *len, ipr, off & 0x2000 != 0, proto)
     } else {
         addrs(c, ip)?;
         c.b(b':');
@@ -450,9 +455,9 @@ fn print_body(c: &mut Ctx, ip: usize, hlen: u32, len: &mut u32) -> R<()> {
 }
 
 /// `ip_demux_print`, reduced to TCP (other protocols print tcpdump's generic form).
-pub(crate) fn demux(c: &mut Ctx, at: usize, len: u32, iph: usize, frag: bool, nh: u8) -> R<()> {
+pub(crate) fn demux(c: &mut Ctx, at: usize, len: u32, ipr: IpRef, frag: bool, nh: u8) -> R<()> {
     match nh {
-        6 => tcp::print(c, at, len, iph, frag),
+        6 => tcp::print(c, at, len, ipr, frag),
         59 => {
             c.s("no next header");
             Ok(())

@@ -4,6 +4,7 @@
 
 use super::ctx::{Ctx, R};
 use super::ip::{demux, ipproto_name};
+use super::tcp::IpRef;
 use crate::checksum;
 
 /// `nextproto6_cksum`: pseudo-header (with the routing header's final destination) plus
@@ -575,7 +576,12 @@ pub(crate) fn print(c: &mut Ctx, ip6: usize, length: u32) -> R<()> {
                         change_snaplen(c, ip6, 40);
                         len -= total_advance;
                     }
-                    return demux(c, cp, len, ip6, fragmented, nh);
+                    let ipr = IpRef {
+                        at: ip6,
+                        v6: true,
+                        pseudo_cksum,
+                    };
+                    return demux(c, cp, len, ipr, fragmented, nh);
                 }
             }
             ph = nh as u16;

@@ -3,7 +3,6 @@
 //! through the IP printer as in tcpdump (nested at most [`MAX_DEPTH`] deep).
 
 use super::ctx::{Ctx, R};
-use super::ip;
 
 /// Encapsulated packets inside encapsulated packets: past this depth they are skipped
 /// (tcpdump recurses without a bound).
@@ -50,7 +49,7 @@ pub(crate) fn print(c: &mut Ctx, sp: usize, length: u32) -> R<()> {
                         let l = len - (n * 12 + 8);
                         if c.depth < MAX_DEPTH {
                             c.depth += 1;
-                            let r = ip::print(c, at, l);
+                            let r = (c.ip_print)(c, at, l);
                             c.depth -= 1;
                             r?;
                         }

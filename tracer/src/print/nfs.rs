@@ -2,40 +2,12 @@
 //! port 2049): `NFS request xid X LEN getattr fh M,m/ino`, `NFS reply xid X reply ok LEN
 //! getattr REG 100644 ids 0/0 sz 6`, for NFSv2 and NFSv3 calls and replies. Replies are
 //! decoded through the procedure of their call, which tcpdump remembers in a ring of 64
-//! (xid, client, server) entries: [`XidMap`], kept per printer like the sequence table.
+//! (xid, client, server) entries: `xid::XidMap`, kept per printer like the sequence table.
 
 use super::ctx::{Ctx, R};
 use super::util::Tok;
 use super::write;
-
-const XIDMAPSIZE: usize = 64;
-
-#[derive(Clone, Copy, Default)]
-struct XidEntry {
-    xid: u32,
-    ipver: u8,
-    client: [u8; 16],
-    server: [u8; 16],
-    proc_: u32,
-    vers: u32,
-}
-
-/// tcpdump's `xid_map`: the recent calls, to decode their replies.
-pub struct XidMap {
-    map: [XidEntry; XIDMAPSIZE],
-    next: usize,
-    hint: usize,
-}
-
-impl Default for XidMap {
-    fn default() -> Self {
-        XidMap {
-            map: [XidEntry::default(); XIDMAPSIZE],
-            next: 0,
-            hint: 0,
-        }
-    }
-}
+use super::xid::{XidEntry, XIDMAPSIZE};
 
 const NFSPROC_NOOP: u32 = 25;
 const NFSV3_PROCID: [u32; 26] = [

@@ -74,7 +74,7 @@ pub(crate) fn if_print(c: &mut Ctx, wire_len: u32) -> R<()> {
             if !c.opts.link_header {
                 hdr_print(c, family, length.wrapping_add(NULL_HDRLEN as u32));
             }
-            super::default_print(c, NULL_HDRLEN, u32::MAX);
+            super::util::default_print(c, NULL_HDRLEN, u32::MAX);
             Ok(())
         }
     }

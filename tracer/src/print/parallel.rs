@@ -19,7 +19,8 @@ use std::{
 
 use tracer_common::PacketFields;
 
-use super::{PrintOptions, Printer};
+use super::options::PrintOptions;
+use super::printer::Printer;
 use crate::packet::{LinkType, Packet, Timestamp};
 
 /// Packets per batch: big enough that handing a batch over is noise, small enough that it

@@ -86,7 +86,7 @@ fn payload(
         if proto <= 1500 {
             // Novell 802.3 / 802.2 LLC / unknown: not decoded here, raw data like tcpdump's
             // fallback.
-            super::default_print(c, p, caplen);
+            super::util::default_print(c, p, caplen);
             break;
         } else if proto == ETHERTYPE_8021Q {
             if caplen < 4 {
@@ -123,7 +123,7 @@ fn payload(
                 if !c.opts.link_header {
                     header(c, length.wrapping_add(hdr_len))?;
                 }
-                super::default_print(c, p, caplen);
+                super::util::default_print(c, p, caplen);
             }
             break;
         }

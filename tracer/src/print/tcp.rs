@@ -3,7 +3,7 @@
 
 use super::ctx::{Ctx, Trunc, R};
 use super::{
-    beep, bgp, domain, http, ip, ip6, ldp, msdp, nfs, openflow, pptp, resp, rpki_rtr, rtsp, ssh,
+    beep, bgp, domain, http, ldp, msdp, nfs, openflow, pptp, resp, rpki_rtr, rtsp, ssh,
     tcp_options, telnet, txtproto,
 };
 
@@ -36,12 +36,19 @@ pub(crate) fn flag_letters(out: &mut Vec<u8>, flags: u8) {
     }
 }
 
-/// What tcp_print needs from the IP layer: header offset and version.
+/// What tcp_print needs from the IP layer, which hands it down: the header's offset, its
+/// version, and the layer's pseudo-header checksum (`nextproto4_cksum` or
+/// `nextproto6_cksum`: over `len` bytes at `at` of the packet whose IP header is at `ip`,
+/// for protocol `proto`), so that TCP never reaches back up into the IP printers.
 #[derive(Clone, Copy)]
 pub(crate) struct IpRef {
     pub at: usize,
     pub v6: bool,
+    pub pseudo_cksum: PseudoCksum,
 }
+
+/// See [`IpRef::pseudo_cksum`]: `(ctx, ip, at, len, proto)`.
+pub(crate) type PseudoCksum = fn(&Ctx, usize, usize, usize, u8) -> R<u16>;
 
 impl IpRef {
     pub fn src_dst<'p>(&self, c: &Ctx<'p, '_>) -> R<(&'p [u8], &'p [u8])> {
@@ -66,14 +73,11 @@ fn port(c: &mut Ctx, p: u16) {
     c.names.write_tcp_port(c.out, p);
 }
 
-/// `tcp_print`: `tp` is the TCP header offset, `length` the IP payload length, `iph` the
-/// IP header offset.
-pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented: bool) -> R<()> {
+/// `tcp_print`: `tp` is the TCP header offset, `length` the IP payload length, `ipr` the
+/// IP header.
+pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, ipr: IpRef, fragmented: bool) -> R<()> {
     c.proto = "tcp";
-    let ipr = IpRef {
-        at: iph,
-        v6: c.u8(iph)? >> 4 == 6,
-    };
+    let iph = ipr.at;
     if !c.ttest(tp + 2, 2) {
         addr(c, ipr, false)?;
         c.s(" > ");
@@ -154,11 +158,7 @@ pub(crate) fn print(c: &mut Ctx, tp: usize, length: u32, iph: usize, fragmented:
         return Ok(());
     }
     if c.opts.verbose > 0 && !fragmented && c.ttest(tp, length as usize) {
-        let sum = if ipr.v6 {
-            ip6::pseudo_cksum(c, iph, tp, length as usize, 6)?
-        } else {
-            ip::pseudo_cksum(c, iph, tp, length as usize, 6)?
-        };
+        let sum = (ipr.pseudo_cksum)(c, iph, tp, length as usize, 6)?;
         let tcp_sum = c.be16(tp + 16)?;
         c.s(", cksum 0x");
         c.hex(tcp_sum, 4);
