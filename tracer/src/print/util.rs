@@ -312,6 +312,16 @@ impl Ctx<'_, '_> {
     }
 }
 
+/// `ND_DEFAULTPRINT`: at most `caplen` captured bytes from `at` in hex and ASCII, unless
+/// `-q`, `-x` or `-X` (tcpdump's `ndo_suppress_default_print`).
+pub(crate) fn default_print(c: &mut Ctx, at: usize, caplen: u32) {
+    if c.opts.quiet || c.opts.hex > 0 || c.opts.hex_ascii > 0 {
+        return;
+    }
+    let end = c.snapend.min(at.saturating_add(caplen as usize));
+    super::hexdump::hex_ascii(c.out, &c.d[at.min(end)..end]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,14 +340,4 @@ mod tests {
         unsigned_relts(&mut o, 2_147_483_648);
         assert_eq!(o, b"1y1w1d1h1m1s 68y5w3h14m8s");
     }
-}
-
-/// `ND_DEFAULTPRINT`: at most `caplen` captured bytes from `at` in hex and ASCII, unless
-/// `-q`, `-x` or `-X` (tcpdump's `ndo_suppress_default_print`).
-pub(crate) fn default_print(c: &mut Ctx, at: usize, caplen: u32) {
-    if c.opts.quiet || c.opts.hex > 0 || c.opts.hex_ascii > 0 {
-        return;
-    }
-    let end = c.snapend.min(at.saturating_add(caplen as usize));
-    super::hexdump::hex_ascii(c.out, &c.d[at.min(end)..end]);
 }
