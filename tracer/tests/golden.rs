@@ -275,6 +275,32 @@ fn option_cases() -> Vec<Vec<u8>> {
         opt(30, &[0x20, 0x01]),
     ];
     v.push(opt(30, &[0x10, 0x05, 0, 0, 0, 9, 0, 0, 0, 8]));
+    // MPTCP join with an HMAC (SYN/ACK: 16, ACK: 24); add-addr with port and HMAC forms,
+    // IPv4 (16, 18) and IPv6 (22, 28, 30).
+    let a6 = [0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
+    let hmac = [1, 2, 3, 4, 5, 6, 7, 8];
+    v.push(opt(
+        30,
+        &[[0x11, 0x05].as_slice(), &hmac, &[0, 0, 0, 7]].concat(),
+    ));
+    v.push(opt(30, &[[0x10, 0x00].as_slice(), &[0xab; 20]].concat()));
+    v.push(opt(
+        30,
+        &[[0x30, 3, 10, 1, 2, 3].as_slice(), &hmac].concat(),
+    ));
+    v.push(opt(
+        30,
+        &[[0x30, 3, 10, 1, 2, 3, 0x1f, 0x90].as_slice(), &hmac].concat(),
+    ));
+    v.push(opt(
+        30,
+        &[[0x36, 4].as_slice(), &a6, &[0x1f, 0x90]].concat(),
+    ));
+    v.push(opt(30, &[[0x36, 4].as_slice(), &a6, &hmac].concat()));
+    v.push(opt(
+        30,
+        &[[0x36, 4].as_slice(), &a6, &[0x1f, 0x90], &hmac].concat(),
+    ));
     v
 }
 

@@ -61,6 +61,7 @@ mod http;
 mod ip;
 mod ip6;
 mod ldp;
+mod mptcp;
 mod msdp;
 pub mod names;
 mod nfs;
