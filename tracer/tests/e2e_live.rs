@@ -307,3 +307,35 @@ fn sigusr1_prints_the_counts_so_far_like_tcpdump() {
     assert_eq!(ours[0], [n, n, 0], "{err}");
     assert_eq!(summary_count(&err, "captured"), Some(n), "{err}");
 }
+
+/// Without root, live capture ends at once with one line that says what it needs (the EPERM
+/// found down the load error's chain of causes), not the loader's error text.
+#[test]
+fn live_capture_without_root_says_what_it_needs_in_one_line() {
+    let Some(_serial) = privileged(&["setpriv"]) else {
+        return;
+    };
+    // A copy anyone may run: nobody cannot reach into root's build folders.
+    let dir = TempDir::new("noroot");
+    let bin = dir.join("tracer");
+    std::fs::copy(tracer_bin(), &bin).unwrap();
+    std::process::Command::new("chmod")
+        .args(["755"])
+        .arg(&dir.path)
+        .arg(&bin)
+        .status()
+        .unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["-i", "lo", "-c", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "tracer: live capture needs root (CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN): run it with sudo, or read a file with -r"
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -246,9 +246,19 @@ pub(crate) fn not_root() -> bool {
     unsafe { libc::geteuid() != 0 }
 }
 
+/// Whether a load failed with EPERM anywhere down its chain of causes (a map's creation, the
+/// BTF load, a program's load: each keeps the syscall's `io::Error` as its source).
 fn is_permission_error(e: &EbpfError) -> bool {
-    let text = format!("{e:?}");
-    text.contains("EPERM") || text.contains("Operation not permitted")
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            if io.raw_os_error() == Some(libc::EPERM) {
+                return true;
+            }
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// Rounds a ring size up to what the kernel accepts: a power of two, at least one page.
