@@ -551,11 +551,32 @@ fn egress_gso_packets_print_as_the_segments_tcpdump_sees() {
         return;
     };
     let net = VethPair::new("gso");
+    // Software GSO on, TSO off (VethPair turns both off): the stack then builds GSO packets
+    // that the device cannot take, and the kernel splits them after the egress hook.
+    net.b.sh("ethtool -K veth-b gso on tso off >/dev/null");
+    let features = net.b.sh("ethtool -k veth-b");
+    assert!(
+        features.contains("generic-segmentation-offload: on")
+            && features.contains("tcp-segmentation-offload: off"),
+        "GSO without TSO could not be set up:\n{features}"
+    );
     let _web = web(&net);
     // The server's end: its responses are egress there.
     let (t, d) = side_by_side(&net.b, &["-i", "veth-b", "-nn", "port", "80"], || {
         net.a.sh(V4_PAGES);
     });
+    // tcpdump sees the segments (none longer than one MSS); unsplit, tracer would print the
+    // hook's GSO packets ("length 6241") and differ.
+    let segments = packets(&d.out);
+    assert!(
+        segments
+            .iter()
+            .filter(|p| p.text.contains("length 1448"))
+            .count()
+            >= 4,
+        "no full-sized segments: the load did not make GSO packets\n{}",
+        d.out
+    );
     assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
     // The summary counts segments, as tcpdump's does, not the GSO packets the kernel matched.
     for what in ["captured", "received by filter"] {
@@ -579,10 +600,23 @@ fn ingress_gro_merged_packets_print_as_tcpdump_sees_them() {
     };
     let net = VethPair::new("gro");
     net.a.sh("ethtool -K veth-a gro on >/dev/null");
+    // The sender may build large packets (so that GRO has segments to merge on veth).
+    net.b.sh("ethtool -K veth-b gso on >/dev/null");
     let _web = web(&net);
     let (t, d) = side_by_side(&net.a, &["-i", "veth-a", "-nn", "port", "80"], || {
         net.a.sh(V4_PAGES);
     });
+    // The merge happened: tcpdump saw at least one packet longer than one segment.
+    let merged = packets(&d.out)
+        .iter()
+        .filter_map(|p| {
+            let after = p.text.split(", length ").nth(1)?;
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u32>().ok()
+        })
+        .filter(|&n| n > 1448)
+        .count();
+    assert!(merged > 0, "GRO merged nothing:\n{}", d.out);
     assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
 }
 
