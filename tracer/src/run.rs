@@ -859,6 +859,30 @@ impl LiveCapture {
         }
     }
 
+    /// Reads each device's offloads again (`ethtool -K` may change them while tracer runs)
+    /// and updates the decoder and the kernel's SOFTWARE_TX map together: the kernel must
+    /// capture whole the outgoing packets the decoder will split or checksum.
+    fn refresh_offloads(&mut self) {
+        let before = self.decoder.software_tx_interfaces();
+        self.decoder.refresh_offloads(&self.interfaces);
+        let after = self.decoder.software_tx_interfaces();
+        if before == after {
+            return;
+        }
+        for (index, _) in &before {
+            if !after.iter().any(|(i, _)| i == index) {
+                let _ = self.live.set_software_tx(*index, 0);
+            }
+        }
+        for (index, flags) in &after {
+            if !before.contains(&(*index, *flags)) {
+                if let Err(e) = self.live.set_software_tx(*index, *flags) {
+                    eprintln!("tracer: interface {index}: {e}");
+                }
+            }
+        }
+    }
+
     /// Lets go of a deleted interface under `-i any`.
     fn forget_interface(&mut self, index: u32) {
         self.live.detach(index);
@@ -937,7 +961,7 @@ impl LiveCapture {
             if now - last_clock > 1_000_000_000 {
                 // Follow wall-clock steps (NTP, settimeofday) and offload changes.
                 self.decoder.clock.refresh();
-                self.decoder.refresh_offloads(&self.interfaces);
+                self.refresh_offloads();
                 if let Some(r) = self.sink.records.as_mut() {
                     r.sockets.expire(now);
                 }

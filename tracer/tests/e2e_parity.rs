@@ -640,3 +640,59 @@ fn cut_egress_segments_dump_the_checksum_tcpdump_sees() {
     );
     assert_same_as_tcpdump(&t.out, &d.out, TOLERANCE_US);
 }
+
+/// `ethtool -K` while tracer runs: checksum offload turned off after the start. tracer reads
+/// the offloads again every second and tells the kernel (its SOFTWARE_TX map) to capture the
+/// outgoing segments whole, so the cut hex dumps show the checksums the kernel completes,
+/// as tcpdump's do.
+#[test]
+fn offloads_changed_while_capturing_reach_the_kernel_too() {
+    let Some(_serial) = privileged(&["tcpdump", "nginx", "curl", "ethtool", "bpftool"]) else {
+        return;
+    };
+    let net = VethPair::new("offchg");
+    net.a.sh("ethtool -K veth-a tx on >/dev/null");
+    let _web = web(&net);
+    let args = ["-i", "veth-a", "-nn", "-s", "60", "-X", "port", "80"];
+    let tracer = start_tracer(&net.a, &args);
+    let ifindex: u32 = net
+        .a
+        .sh("cat /sys/class/net/veth-a/ifindex")
+        .trim()
+        .parse()
+        .unwrap();
+    // The flags the kernel holds for veth-a (tracer_common::software_tx), 0 when none.
+    let software_tx = || -> u64 {
+        let out = std::process::Command::new("bpftool")
+            .args(["-j", "map", "dump", "name", "SOFTWARE_TX"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("formatted"))
+            .find(|f| f.get("key").and_then(|k| k.as_u64()) == Some(ifindex as u64))
+            .and_then(|f| f.get("value")?.as_u64())
+            .unwrap_or(0)
+    };
+    let checksums = tracer_common::software_tx::CHECKSUMS as u64;
+    assert_eq!(
+        software_tx() & checksums,
+        0,
+        "checksums offloaded, yet the kernel captures veth-a's packets whole for them"
+    );
+    net.a.sh("ethtool -K veth-a tx off >/dev/null");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while software_tx() & checksums == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the kernel's SOFTWARE_TX map did not follow `ethtool -K veth-a tx off` within 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let tcpdump = start_tcpdump(&net.a, &args);
+    net.a.sh(V4_PAGES);
+    let (d, t) = stop_captures(vec![tcpdump], vec![tracer]);
+    assert_same_as_tcpdump(&t[0].out, &d[0].out, TOLERANCE_US);
+}
