@@ -4,7 +4,7 @@
 
 use std::{
     io::{BufRead, BufReader, Read},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicU32, Ordering},
@@ -141,8 +141,47 @@ pub struct NetNs {
     pub name: String,
 }
 
+/// The pid in a name this kit made (`...-PID-N`), if that process is gone.
+fn dead_owner(name: &str) -> bool {
+    let mut parts = name.rsplit('-');
+    let (Some(n), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    n.parse::<u64>().is_ok()
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Once per test process: removes the namespaces (`trt-*`) and scratch folders
+/// (`tracer-*` in the temp dir) of earlier runs that were killed before their guards ran.
+/// Only those whose creating process is gone: a run going on beside is left alone.
+fn clean_up_after_aborted_runs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(out) = Command::new("ip").args(["netns", "list"]).output() {
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                let name = line.split_whitespace().next().unwrap_or("");
+                if name.starts_with("trt-") && dead_owner(name) {
+                    eprintln!("removing namespace {name}, left by an aborted run");
+                    let _ = Command::new("ip").args(["netns", "del", name]).status();
+                }
+            }
+        }
+        if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("tracer-") && dead_owner(&name) && e.path().is_dir() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    });
+}
+
 impl NetNs {
     pub fn new(tag: &str) -> NetNs {
+        clean_up_after_aborted_runs();
         let name = format!(
             "trt-{tag}-{}-{}",
             std::process::id(),
@@ -686,6 +725,7 @@ pub struct TempDir {
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
+        clean_up_after_aborted_runs();
         let path = std::env::temp_dir().join(format!(
             "tracer-{tag}-{}-{}",
             std::process::id(),
