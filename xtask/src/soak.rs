@@ -114,6 +114,8 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
                 "--conn".into(),
                 "--http".into(),
                 "--json".into(),
+                // Which counter a loss is in (lock busy, late update, ring full...).
+                "--kernel-stats".into(),
             ],
         ),
     ];
@@ -187,6 +189,7 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
     // The last records drain; the summary is the final word on losses.
     thread::sleep(Duration::from_secs(2));
     let mut finals = Vec::new();
+    let mut kernel_lines: Vec<String> = Vec::new();
     for s in subjects.iter_mut() {
         let last = sample(&mut s.proc, started.elapsed().as_secs())?;
         s.samples.push(last);
@@ -199,6 +202,12 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
         ensure!(status.success(), "{} failed ({status}): {err}", s.label);
         let lost = bench::summary_count(&err, "dropped by kernel").unwrap_or(0)
             + bench::summary_count(&err, "records lost").unwrap_or(0);
+        let kernel: Vec<String> = err
+            .lines()
+            .filter(|l| l.starts_with("kernel:"))
+            .map(|l| format!("{}: {l}", s.label))
+            .collect();
+        kernel_lines.extend(kernel);
         finals.push((s.label, s.samples, lost));
     }
     let files: Vec<String> = {
@@ -284,6 +293,9 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
         }
     }
     writeln!(report, "\nRotated files at the end: {}", files.join(", "))?;
+    for l in &kernel_lines {
+        writeln!(report, "\n{l}")?;
+    }
     println!("{report}");
     if let Some(out) = &args.out {
         fs::write(out, &report).with_context(|| format!("{}", out.display()))?;
