@@ -39,6 +39,14 @@ fn unknown(_c: &mut Ctx, _opt: usize, _len: usize, _flags: u8) -> R<bool> {
     Ok(true)
 }
 
+/// `label` and the 64-bit number at `at` in hex (keys, HMACs).
+fn hex64(c: &mut Ctx, label: &str, at: usize) -> R<()> {
+    c.s(label);
+    let v = c.be64(at)?;
+    c.hex(v, 1);
+    Ok(())
+}
+
 /// `mp_capable_print`.
 fn capable(c: &mut Ctx, opt: usize, len: usize, flags: u8) -> R<bool> {
     if !((len == 12 || len == 4) && flags & TH_SYN != 0)
@@ -99,9 +107,7 @@ fn join(c: &mut Ctx, opt: usize, len: usize, flags: u8) -> R<bool> {
             c.hex(n, 1);
         }
         16 => {
-            c.s(" hmac 0x");
-            let m = c.be64(opt + 4)?;
-            c.hex(m, 1);
+            hex64(c, " hmac 0x", opt + 4)?;
             c.s(" nonce 0x");
             let n = c.be32(opt + 12)?;
             c.hex(n, 1);
@@ -201,35 +207,27 @@ fn add_addr(c: &mut Ctx, opt: usize, len: usize, _flags: u8) -> R<bool> {
     c.s(" id ");
     let id = c.u8(opt + 3)?;
     c.num(id);
-    // IPv4 forms: 8 (address), 10 (+port), 16 (+hmac), 18 (+port, hmac); IPv6 forms 12
-    // bytes longer.
-    let (v4, port_len, hmac_len) = if [8, 10, 16, 18].contains(&len) {
-        (true, 10, (16, 18))
-    } else {
-        (false, 22, (28, 30))
-    };
-    let addr_len = if v4 { 4 } else { 16 };
+    // The IPv4 forms: 8 (address), 10 (+ port), 16 (+ HMAC), 18 (+ port + HMAC); the IPv6
+    // ones are 12 bytes longer.
+    let v4 = [8, 10, 16, 18].contains(&len);
+    let form = if v4 { len } else { len - 12 };
     c.b(b' ');
+    let mut at = opt + 4;
     if v4 {
-        c.ipaddr(opt + 4)?;
+        c.ipaddr(at)?;
+        at += 4;
     } else {
-        c.ip6addr(opt + 4)?;
+        c.ip6addr(at)?;
+        at += 16;
     }
-    let after = opt + 4 + addr_len;
-    if len == port_len || len == hmac_len.1 {
+    if form == 10 || form == 18 {
         c.b(b':');
-        let p = c.be16(after)?;
+        let p = c.be16(at)?;
         c.num(p);
+        at += 2;
     }
-    if len == hmac_len.0 {
-        c.s(" hmac 0x");
-        let m = c.be64(after)?;
-        c.hex(m, 1);
-    }
-    if len == hmac_len.1 {
-        c.s(" hmac 0x");
-        let m = c.be64(after + 2)?;
-        c.hex(m, 1);
+    if form >= 16 {
+        hex64(c, " hmac 0x", at)?;
     }
     Ok(true)
 }
@@ -282,8 +280,6 @@ fn fast_close(c: &mut Ctx, opt: usize, len: usize, _flags: u8) -> R<bool> {
     if len != 12 {
         return Ok(false);
     }
-    c.s(" key 0x");
-    let v = c.be64(opt + 4)?;
-    c.hex(v, 1);
+    hex64(c, " key 0x", opt + 4)?;
     Ok(true)
 }
