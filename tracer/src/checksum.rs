@@ -80,13 +80,11 @@ mod tests {
         let mut hdr = [
             0x45u8, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
         ];
+        let zeroed = hdr;
         let c = of(&hdr);
         hdr[10..12].copy_from_slice(&c.to_be_bytes());
         assert_eq!(of(&hdr), 0);
         // With the field zeroed, the computed checksum is what the field should hold.
-        let zeroed = [
-            0x45u8, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        ];
         assert_eq!(shouldbe(0, of(&zeroed)), c);
     }
 }

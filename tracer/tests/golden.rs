@@ -178,7 +178,7 @@ fn report(failures: Vec<String>, what: &str) {
 #[test]
 fn corpus_matches_tcpdump_in_modes_without_golden_files() {
     set_utc();
-    if !tcpdump_available() {
+    if !require_tool("tcpdump") {
         return;
     }
     let mut failures = Vec::new();
@@ -652,7 +652,7 @@ fn crafted_frames() -> Vec<(LinkType, Vec<u8>)> {
 #[test]
 fn crafted_edge_cases_match_tcpdump() {
     set_utc();
-    if !tcpdump_available() {
+    if !require_tool("tcpdump") {
         return;
     }
     let mut failures = Vec::new();
@@ -692,7 +692,7 @@ fn all_prefixes(frame: &[u8]) -> Vec<Record> {
 #[test]
 fn truncation_at_every_byte_matches_tcpdump() {
     set_utc();
-    if !tcpdump_available() {
+    if !require_tool("tcpdump") {
         return;
     }
     let http = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";

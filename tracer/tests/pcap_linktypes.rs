@@ -77,7 +77,7 @@ fn corpus() -> Vec<PathBuf> {
 
 fn require_tcpdump() {
     assert!(
-        support::tcpdump_available(),
+        support::require_tool("tcpdump"),
         "tcpdump is the oracle of these tests and is not installed"
     );
 }

@@ -253,10 +253,6 @@ pub fn print_file(path: &Path, flags: &[&str]) -> Vec<u8> {
     out
 }
 
-pub fn tcpdump_available() -> bool {
-    require_tool("tcpdump")
-}
-
 /// `TZ=UTC tcpdump -r path flags`, stdout only.
 pub fn tcpdump(path: &Path, flags: &[&str]) -> Vec<u8> {
     let o = Command::new("tcpdump")
