@@ -47,6 +47,18 @@ pub fn pseudo_header(src: &[u8], dst: &[u8], proto: u8, len: u32) -> u64 {
     add(add(0, src), dst) + proto as u64 + (len >> 16) as u64 + (len & 0xffff) as u64
 }
 
+/// The TCP pseudo-header sum of a segment of `tcp_len` bytes, with the addresses read from
+/// the IP header at the start of `ip` (version 4 or 6); `None` for another version or a
+/// header too short to hold them.
+pub fn tcp_pseudo_header(ip: &[u8], version: u8, tcp_len: u32) -> Option<u64> {
+    let (src, dst) = match version {
+        4 => (ip.get(12..16)?, ip.get(16..20)?),
+        6 => (ip.get(8..24)?, ip.get(24..40)?),
+        _ => return None,
+    };
+    Some(pseudo_header(src, dst, 6, tcp_len))
+}
+
 /// `in_cksum_shouldbe`: the value the checksum field should have held, from the field and
 /// the checksum computed over the data with it.
 pub fn shouldbe(field: u16, computed: u16) -> u16 {

@@ -129,35 +129,24 @@ pub fn completed(frame: &[u8], wire_len: u32, tx: TxOffloads) -> Option<(usize, 
     let be16 = |at: usize| -> Option<usize> {
         Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]) as usize)
     };
-    let (end, pseudo) = match f.ip_version {
+    let end = match f.ip_version {
         4 => {
             let end = l3 + be16(l3 + 2)?;
             if !tx.in_software(4, false) || end > frame.len() || end < l4 + 20 {
                 return None;
             }
-            let sum = checksum::pseudo_header(
-                &frame[l3 + 12..l3 + 16],
-                &frame[l3 + 16..l3 + 20],
-                6,
-                (end - l4) as u32,
-            );
-            (end, sum)
+            end
         }
         6 => {
             let end = l3 + 40 + be16(l3 + 4)?;
             if !tx.in_software(6, l4 != l3 + 40) || end > frame.len() || end < l4 + 20 {
                 return None;
             }
-            let sum = checksum::pseudo_header(
-                &frame[l3 + 8..l3 + 24],
-                &frame[l3 + 24..l3 + 40],
-                6,
-                (end - l4) as u32,
-            );
-            (end, sum)
+            end
         }
         _ => return None,
     };
+    let pseudo = checksum::tcp_pseudo_header(&frame[l3..], f.ip_version, (end - l4) as u32)?;
     let at = l4 + 16;
     let field = u16::from_be_bytes([frame[at], frame[at + 1]]);
     if field != checksum::fold(pseudo) {

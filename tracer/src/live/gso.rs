@@ -64,7 +64,7 @@ pub fn segment(
         out.extend_from_slice(&frame[..hdr_end]);
         out.extend_from_slice(chunk);
         let tcp_len = thlen + chunk.len();
-        let pseudo = if f.ip_version == 4 {
+        if f.ip_version == 4 {
             let tot = (l4 - l3 + tcp_len) as u16;
             out[l3 + 2..l3 + 4].copy_from_slice(&tot.to_be_bytes());
             out[l3 + 4..l3 + 6].copy_from_slice(&id.wrapping_add(i as u16).to_be_bytes());
@@ -72,22 +72,13 @@ pub fn segment(
             let ihl = (l4 - l3).min(60);
             let csum = checksum::of(&out[l3..l3 + ihl]);
             out[l3 + 10..l3 + 12].copy_from_slice(&csum.to_be_bytes());
-            checksum::pseudo_header(
-                &out[l3 + 12..l3 + 16],
-                &out[l3 + 16..l3 + 20],
-                6,
-                tcp_len as u32,
-            )
         } else {
             let plen = (l4 - (l3 + 40) + tcp_len) as u16;
             out[l3 + 4..l3 + 6].copy_from_slice(&plen.to_be_bytes());
-            checksum::pseudo_header(
-                &out[l3 + 8..l3 + 24],
-                &out[l3 + 24..l3 + 40],
-                6,
-                tcp_len as u32,
-            )
-        };
+        }
+        // The version and the header's length were checked above: never the fallback.
+        let pseudo =
+            checksum::tcp_pseudo_header(&out[l3..], f.ip_version, tcp_len as u32).unwrap_or(0);
         let seg_seq = seq.wrapping_add((i * mss) as u32);
         out[l4 + 4..l4 + 8].copy_from_slice(&seg_seq.to_be_bytes());
         let mut fl = flags;
