@@ -106,7 +106,10 @@ def packet_record(frame, wire, ifindex, direction, flags=0, tci=0, proto=0, gso=
 def capture_seeds():
     n = 0
     files = sorted(glob.glob(os.path.join(HERE, "..", "tests", "data", "linktypes", "*.pcap")))
-    files += sorted(glob.glob(os.path.join(HERE, "..", "..", "..", "shared", "conformance", "pcaps", "*.pcap*")))
+    # The conformance corpus, as `cargo xtask fuzz` found it (TRACER_CONFORMANCE).
+    corpus = os.environ.get("TRACER_CONFORMANCE")
+    if corpus:
+        files += sorted(glob.glob(os.path.join(corpus, "pcaps", "*.pcap*")))
     conn = sorted(glob.glob(os.path.join(HERE, "..", "tests", "data", "conn", "*.pcap")))
     for f in files + conn:
         data = open(f, "rb").read()

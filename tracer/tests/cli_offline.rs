@@ -261,12 +261,10 @@ fn bad_filter_is_one_line_pointing_at_the_token() {
 fn truncated_file_prints_what_was_readable_then_one_error_line() {
     let Some(root) = corpus() else { return };
     let whole = std::fs::read(root.join("pcaps/lo-nc.pcap")).unwrap();
-    let dir = std::env::temp_dir().join(format!("tracer-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tracer_testkit::TempDir::new("cli");
     let cut = dir.join("cut.pcap");
     std::fs::write(&cut, &whole[..500]).unwrap();
     let out = tracer(&["-r", cut.to_str().unwrap(), "-nn"]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));
     let got = String::from_utf8_lossy(&out.stdout);
     let golden = std::fs::read_to_string(root.join("golden/lo-nc.nn.txt")).unwrap();

@@ -163,8 +163,7 @@ fn run_tracer(args: &[&str], pcap: &std::path::Path) -> (String, String) {
 
 #[test]
 fn bad_packets_give_well_formed_records_and_no_panic() {
-    let dir = std::env::temp_dir().join(format!("tracer-conn-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tracer_testkit::TempDir::new("conn-bad");
     let pcap = dir.join("bad.pcap");
     let packets = bad_packets();
     // Good exchanges between the bad packets, so half-built state meets garbage.
@@ -229,13 +228,11 @@ fn bad_packets_give_well_formed_records_and_no_panic() {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert_eq!(v["type"], "packet", "{line}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_limit_on_records_stops_after_that_many() {
-    let dir = std::env::temp_dir().join(format!("tracer-conn-c-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tracer_testkit::TempDir::new("conn-c");
     let pcap = dir.join("three.pcap");
     let mut records = Vec::new();
     let mut t = 1_700_000_000i64 * 1_000_000;
@@ -262,5 +259,4 @@ fn a_limit_on_records_stops_after_that_many() {
     assert_eq!(all.lines().count(), 6, "{all}");
     let (two, _) = run_tracer(&["--conn", "--http", "--json", "-c", "2"], &pcap);
     assert_eq!(two.lines().count(), 2, "{two}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -219,13 +219,11 @@ fn strict_validation_rejects_a_misspelt_field() {
     };
     let mut ds = the("DaemonSet");
     ds["spec"]["template"]["spec"]["hostNetwrok"] = Value::Bool(true);
-    let dir = std::env::temp_dir().join(format!("tracer-deploy-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
+    let dir = tracer_testkit::TempDir::new("deploy");
     let file = dir.join("misspelt.yaml");
     // JSON is YAML.
     fs::write(&file, serde_json::to_string_pretty(&ds).unwrap()).unwrap();
     let out = validate(&cmd, &file, None);
-    let _ = fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a misspelt field passed:\n{text}");
     assert!(

@@ -109,8 +109,8 @@ fn any_captures_on_interfaces_created_after_start_and_lets_go_of_deleted_ones() 
     let ns = NetNs::new("anyhot");
     let peer = NetNs::new("anypeer");
     let filter = ["-i", "any", "-nn", "port", "43981"];
-    let tracer = start_tracer(&ns, &filter);
-    let tcpdump = start_tcpdump(&ns, &filter);
+    let mut tracer = start_tracer(&ns, &filter);
+    let mut tcpdump = start_tcpdump(&ns, &filter);
     let pid = tracer.child.id();
     let (_, at_start) = bpf_objects_of(pid);
     let base = at_start.len();
@@ -126,7 +126,7 @@ fn any_captures_on_interfaces_created_after_start_and_lets_go_of_deleted_ones() 
     add_veth(&ns, &peer, "hot2", "hot2p", 2);
     wait_links(pid, base + 2, "hot2 created");
     nc_chat(&peer, &ns, "fd80:2::2", "fd80:2::2", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, dump, _) = tcpdump.interrupt(SECS(5));
     let (status, out, err) = tracer.interrupt(SECS(5));
     assert!(status.success(), "tracer ended badly: {err}");
@@ -144,11 +144,11 @@ fn any_captures_on_interfaces_created_after_start_and_lets_go_of_deleted_ones() 
 /// Runs tracer and tcpdump with `args` on `tun0` in `net.a` across an IPv4 and an IPv6 chat
 /// over the tun link; returns both outputs and tracer's stderr.
 fn tun_side_by_side(net: &TunPair, args: &[&str]) -> (String, String, String) {
-    let tracer = start_tracer(&net.a, args);
-    let tcpdump = start_tcpdump(&net.a, args);
+    let mut tracer = start_tracer(&net.a, args);
+    let mut tcpdump = start_tcpdump(&net.a, args);
     nc_chat(&net.b, &net.a, "10.79.0.2", "10.79.0.2", 43981);
     nc_chat(&net.b, &net.a, "fd79::2", "fd79::2", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, dump, _) = tcpdump.interrupt(SECS(5));
     let (status, out, err) = tracer.interrupt(SECS(5));
     assert!(status.success(), "tracer failed: {err}");
@@ -212,11 +212,11 @@ fn tun_capture_files_have_tcpdumps_link_type_and_packets() {
     let (ours, theirs) = (dir.join("tracer.pcap"), dir.join("tcpdump.pcap"));
     let (ours_s, theirs_s) = (ours.to_str().unwrap(), theirs.to_str().unwrap());
     let (out, dump, _) = {
-        let tracer = start_tracer(&net.a, &["-i", "tun0", "-w", ours_s, "port", "43981"]);
-        let tcpdump = start_tcpdump(&net.a, &["-i", "tun0", "-w", theirs_s, "port", "43981"]);
+        let mut tracer = start_tracer(&net.a, &["-i", "tun0", "-w", ours_s, "port", "43981"]);
+        let mut tcpdump = start_tcpdump(&net.a, &["-i", "tun0", "-w", theirs_s, "port", "43981"]);
         nc_chat(&net.b, &net.a, "10.79.0.2", "10.79.0.2", 43981);
         nc_chat(&net.b, &net.a, "fd79::2", "fd79::2", 43981);
-        std::thread::sleep(Duration::from_millis(300));
+        drain(&mut [&mut tcpdump], &mut [&mut tracer]);
         let (_, dump, _) = tcpdump.interrupt(SECS(5));
         let (status, out, err) = tracer.interrupt(SECS(5));
         assert!(status.success(), "tracer failed: {err}");
@@ -246,10 +246,10 @@ fn an_interrupted_capture_ends_stdout_with_tcpdumps_newline() {
     assert_eq!(dump, "\n", "tcpdump's stdout changed: {dump_err}");
     assert_eq!(out, dump);
     // After packets: the last line, then the extra newline.
-    let tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
-    let tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    let mut tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    let mut tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
     nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, dump, _) = tcpdump.interrupt(SECS(5));
     let (_, out, err) = tracer.interrupt(SECS(5));
     assert!(dump.ends_with("\n\n"), "tcpdump's stdout changed: {dump:?}");

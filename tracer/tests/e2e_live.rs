@@ -16,10 +16,10 @@ fn lo_netcat_chat_prints_what_tcpdump_prints() {
         return;
     };
     let ns = NetNs::new("lo");
-    let tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
-    let tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    let mut tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
+    let mut tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
     nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, dump, _) = tcpdump.interrupt(SECS(5));
     let (status, out, err) = tracer.interrupt(SECS(5));
     assert!(status.success(), "tracer failed: {err}");
@@ -37,10 +37,10 @@ fn veth_netcat_chat_prints_what_tcpdump_prints_in_both_directions() {
     };
     let net = VethPair::new("veth");
     // Both hooks on the client's end: XDP sees the server's packets, TC egress the client's.
-    let tracer = start_tracer(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
-    let tcpdump = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    let mut tracer = start_tracer(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    let mut tcpdump = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
     nc_chat(&net.b, &net.a, "10.77.0.2", "10.77.0.2", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, dump, _) = tcpdump.interrupt(SECS(5));
     let (status, out, err) = tracer.interrupt(SECS(5));
     assert!(status.success(), "tracer failed: {err}");
@@ -54,10 +54,10 @@ fn ipv6_over_veth_prints_what_tcpdump_prints() {
         return;
     };
     let net = VethPair::new("v6");
-    let tracer = start_tracer(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
-    let tcpdump = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    let mut tracer = start_tracer(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
+    let mut tcpdump = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "port", "43981"]);
     nc_chat(&net.b, &net.a, "fd77::2", "fd77::2", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, dump, _) = tcpdump.interrupt(SECS(5));
     let (status, out, err) = tracer.interrupt(SECS(5));
     assert!(status.success(), "tracer failed: {err}");
@@ -166,7 +166,7 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
     // One nginx process, stopped (worker included) and its directory removed on drop.
     let nginx = Nginx::start_in_memory(&ns, &["127.0.0.1:8080"], 8080);
 
-    let tracer = {
+    let mut tracer = {
         let mut c = ns.cmd(tracer_bin());
         c.args(["-i", "lo", "-nn", "port", "8080"]);
         let mut p = Proc::spawn("tracer", c);
@@ -174,11 +174,9 @@ fn load_on_lo_loses_nothing_and_counts_like_tcpdump() {
         p
     };
     // tcpdump writes to /dev/null: printing text it would drop packets itself.
-    let tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "-w", "/dev/null", "port", "8080"]);
+    let mut tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "-w", "/dev/null", "port", "8080"]);
     let wrk = ns.sh("timeout 30 wrk -t1 -c32 -d5s http://127.0.0.1:8080/ 2>&1");
-    // tcpdump (TPACKET_V3) hands over a block when it fills or after its 1 s timeout, and
-    // does not read a partly filled block after SIGINT: let the last block time out.
-    std::thread::sleep(Duration::from_millis(2500));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     let (_, _, dump_err) = tcpdump.interrupt(SECS(10));
     let (status, out, err) = tracer.interrupt(SECS(30));
     drop(nginx);
@@ -219,10 +217,10 @@ fn userspace_filter_under_small_snaplen_prints_like_the_kernel_filter() {
     let mut big: Vec<String> = (1..=600).map(|p| format!("port {p}")).collect();
     big.push("port 43981".into());
     let big = big.join(" or ");
-    let user = start_tracer(&ns, &["-i", "lo", "-nn", "-x", "-s", "60", &big]);
-    let kernel = start_tracer(&ns, &["-i", "lo", "-nn", "-x", "-s", "60", "port", "43981"]);
+    let mut user = start_tracer(&ns, &["-i", "lo", "-nn", "-x", "-s", "60", &big]);
+    let mut kernel = start_tracer(&ns, &["-i", "lo", "-nn", "-x", "-s", "60", "port", "43981"]);
     nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [], &mut [&mut user, &mut kernel]);
     let (s1, a, e1) = user.interrupt(SECS(5));
     let (s2, b, e2) = kernel.interrupt(SECS(5));
     assert!(s1.success() && s2.success(), "{e1}\n{e2}");
@@ -264,7 +262,7 @@ fn sigusr1_prints_the_counts_so_far_like_tcpdump() {
     let mut tracer = start_tracer(&ns, &["-i", "lo", "-nn", "port", "43981"]);
     let mut tcpdump = start_tcpdump(&ns, &["-i", "lo", "-nn", "port", "43981"]);
     nc_chat(&ns, &ns, "127.0.0.1", "127.0.0.1", 43981);
-    std::thread::sleep(Duration::from_millis(300));
+    drain(&mut [&mut tcpdump], &mut [&mut tracer]);
     tracer.signal(libc::SIGUSR1);
     tcpdump.signal(libc::SIGUSR1);
     tracer.wait_for_stderr("packets captured, ", SECS(5));

@@ -44,18 +44,21 @@ fn tagged_frames_print_like_tcpdump_with_link_headers() {
     std::env::set_var("INJECT", INJECT);
     let net = VethPair::new("vlan");
     // Unfiltered: every tagged TCP frame, in both directions.
-    let tracer_all = start_tracer(&net.a, &["-i", "veth-a", "-nn", "-e"]);
-    let tcpdump_all = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "-e", "vlan or tcp"]);
+    let mut tracer_all = start_tracer(&net.a, &["-i", "veth-a", "-nn", "-e"]);
+    let mut tcpdump_all = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "-e", "vlan or tcp"]);
     // Filtered: live libpcap matches received tagged frames (the tag is metadata by then)
     // but not sent ones (the tag is still in the frame); tracer must select the same.
-    let tracer_port = start_tracer(&net.a, &["-i", "veth-a", "-nn", "-e", "port", "7777"]);
-    let tcpdump_port = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "-e", "port", "7777"]);
+    let mut tracer_port = start_tracer(&net.a, &["-i", "veth-a", "-nn", "-e", "port", "7777"]);
+    let mut tcpdump_port = start_tcpdump(&net.a, &["-i", "veth-a", "-nn", "-e", "port", "7777"]);
 
     let (a, b) = ("02:77:00:00:00:01", "02:77:00:00:00:02");
     inject(&net.b, "veth-b", a, b, "10.77.5.2", "10.77.5.1", 40001);
     std::thread::sleep(Duration::from_millis(100));
     inject(&net.a, "veth-a", b, a, "10.77.5.1", "10.77.5.2", 40011);
-    std::thread::sleep(Duration::from_millis(2500));
+    drain(
+        &mut [&mut tcpdump_all, &mut tcpdump_port],
+        &mut [&mut tracer_all, &mut tracer_port],
+    );
 
     let (_, dump_all, _) = tcpdump_all.interrupt(Duration::from_secs(5));
     let (_, dump_port, _) = tcpdump_port.interrupt(Duration::from_secs(5));

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tracer::filter::{check_program, Filter};
-use tracer::packet::{LinkType, Packet, Timestamp};
+use tracer::packet::{LinkType, Packet};
 use tracer_common::fields::{extract_fields, extract_network_fields, PacketFields};
 
 /// Expressions, chosen to select some but not all packets of most files.
@@ -112,63 +112,9 @@ const TABLE: &[&str] = &[
     "port 80 and 3 > 2",
 ];
 
-/// One classic pcap record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Rec {
-    sec: u32,
-    usec: u32,
-    wire_len: u32,
-    data: Vec<u8>,
-}
-
-/// A test-only reader of classic little-endian microsecond pcap: the corpus and
-/// `tcpdump -w` both write exactly that.
-fn read_pcap(path: &Path) -> (u32, Vec<Rec>) {
-    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    assert_eq!(
-        u32_at(0),
-        0xa1b2_c3d4,
-        "{}: not LE microsecond pcap",
-        path.display()
-    );
-    let linktype = u32_at(20);
-    let mut recs = Vec::new();
-    let mut o = 24;
-    while o + 16 <= b.len() {
-        let incl = u32_at(o + 8) as usize;
-        recs.push(Rec {
-            sec: u32_at(o),
-            usec: u32_at(o + 4),
-            wire_len: u32_at(o + 12),
-            data: b[o + 16..o + 16 + incl].to_vec(),
-        });
-        o += 16 + incl;
-    }
-    (linktype, recs)
-}
-
-fn write_pcap(path: &Path, linktype: u32, recs: &[Rec]) {
-    let mut b = Vec::new();
-    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262144, linktype] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
-    for r in recs {
-        for v in [r.sec, r.usec, r.data.len() as u32, r.wire_len] {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b.extend_from_slice(&r.data);
-    }
-    std::fs::write(path, b).unwrap();
-}
-
 fn packet<'a>(link: LinkType, r: &'a Rec) -> Packet<'a> {
     Packet {
-        ts: Timestamp {
-            sec: r.sec as i64,
-            nsec: r.usec * 1000,
-            tv: None,
-        },
+        ts: r.ts,
         link,
         data: &r.data,
         wire_len: r.wire_len,
@@ -199,6 +145,8 @@ fn fields(link: LinkType, r: &Rec) -> PacketFields {
 }
 
 mod support;
+
+use support::{read_pcap, write_pcap, Pcap, Record as Rec};
 
 fn corpus() -> Vec<PathBuf> {
     support::corpus_pcaps()
@@ -231,12 +179,14 @@ struct Case {
 fn cases(tmp: &Path) -> Vec<Case> {
     let mut v = Vec::new();
     for path in corpus() {
-        let (lt, recs) = read_pcap(&path);
-        let link = LinkType::from_linktype(lt).expect("corpus link type");
+        let Pcap {
+            link,
+            records: recs,
+        } = read_pcap(&path);
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let cut = tmp.join(format!("cut-{name}"));
         let cut_recs = truncations(&recs);
-        write_pcap(&cut, lt, &cut_recs);
+        write_pcap(&cut, link, &cut_recs);
         v.push(Case {
             name: name.clone(),
             path: path.clone(),
@@ -259,9 +209,10 @@ fn filter_matches_tcpdump_on_the_corpus() {
     if !support::require_tool("tcpdump") {
         return;
     }
-    let tmp = std::env::temp_dir().join(format!("tracer-filter-table-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let cases = cases(&tmp);
+    // Removed on drop, a failed assertion included.
+    let scratch = tracer_testkit::TempDir::new("filter-table");
+    let tmp = &scratch.path;
+    let cases = cases(tmp);
     assert!(!cases.is_empty(), "no corpus pcaps: set TRACER_CONFORMANCE");
     let out = tmp.join("out.pcap");
     let mut failures = Vec::new();
@@ -285,7 +236,7 @@ fn filter_matches_tcpdump_on_the_corpus() {
                 c.name,
                 String::from_utf8_lossy(&st.stderr)
             );
-            let (_, theirs) = read_pcap(&out);
+            let theirs = read_pcap(&out).records;
             let ours: Vec<Rec> = c
                 .recs
                 .iter()
@@ -323,7 +274,6 @@ fn filter_matches_tcpdump_on_the_corpus() {
         }
         println!("{expr:60} {}", counts.join(" "));
     }
-    let _ = std::fs::remove_dir_all(&tmp);
     println!(
         "compared {compared} (expression, pcap) pairs: {} expressions x {} pcaps",
         TABLE.len(),
@@ -339,10 +289,8 @@ fn filter_matches_tcpdump_on_the_corpus() {
 
 #[test]
 fn programs_are_well_formed_and_agree_with_the_ast() {
-    let tmp = std::env::temp_dir().join(format!("tracer-filter-ast-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let cases = cases(&tmp);
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tracer_testkit::TempDir::new("filter-ast");
+    let cases = cases(&scratch.path);
     let mut checked = 0;
     for expr in TABLE {
         let filter = Filter::parse(expr).unwrap();

@@ -455,7 +455,8 @@ fn header_only_files_have_no_packets() {
 
 #[test]
 fn reads_standard_input_for_dash() {
-    let path = std::env::temp_dir().join(format!("tracer-pcap-{}-stdin.pcap", std::process::id()));
+    let dir = tracer_testkit::TempDir::new("pcap-stdin");
+    let path = dir.join("stdin.pcap");
     std::fs::write(
         &path,
         classic(false, 0xa1b2_c3d4, 1, &[(1, 2, b"in", 2)], 0),

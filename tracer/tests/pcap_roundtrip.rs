@@ -50,12 +50,9 @@ fn corpus_files() -> Vec<PathBuf> {
     files
 }
 
-/// A fresh scratch directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tracer-pcap-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch directory for one test, removed on drop (a failure included).
+fn scratch(test: &str) -> tracer_testkit::TempDir {
+    tracer_testkit::TempDir::new(&format!("pcap-{test}"))
 }
 
 fn read_all(path: &Path) -> (Format, Vec<Owned>) {
@@ -144,7 +141,6 @@ fn roundtrip_in_every_format_keeps_every_packet() {
         let pcap = dir.join(format!("{}.pcap", name(&path)));
         assert_eq!(std::fs::read(&pcap).unwrap(), std::fs::read(&path).unwrap());
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -165,7 +161,6 @@ fn tshark_reads_written_files_without_complaint() {
             assert_eq!(tshark_clean(&out), want, "{}", out.display());
         }
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -183,7 +178,6 @@ fn tcpdump_prints_written_files_like_the_originals() {
             assert_eq!(tcpdump_text(&out), want, "{}", out.display());
         }
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -213,7 +207,6 @@ fn editcap_outputs_read_back_to_the_same_packets() {
             assert_eq!(got, original, "{}", out.display());
         }
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -275,7 +268,6 @@ fn mergecap_interfaces_keep_their_link_types() {
         ),
         "{e}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -303,5 +295,4 @@ fn snaplen_cut_keeps_the_wire_length() {
             tshark_clean(&out);
         }
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }

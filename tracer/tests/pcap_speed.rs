@@ -47,9 +47,9 @@ fn read_and_write_throughput() {
             sample.push((p.link, p.data.to_vec(), p.wire_len));
         }
     }
-    let dir = std::env::temp_dir();
+    let dir = tracer_testkit::TempDir::new("pcap-speed");
     for (format, ext) in [(Format::Pcap, "pcap"), (Format::Pcapng, "pcapng")] {
-        let path = dir.join(format!("tracer-pcap-speed-{}.{ext}", std::process::id()));
+        let path = dir.join(format!("speed.{ext}"));
         let start = Instant::now();
         let mut w = PcapWriter::create(&path, format, sample[0].0, 0).unwrap();
         for i in 0..total {

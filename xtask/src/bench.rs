@@ -9,18 +9,18 @@
 
 use std::{
     fs::{self, File},
-    io::{BufRead, BufReader, Read},
+    io::{BufReader, Read},
     path::{Path, PathBuf},
-    process::{Child, Command, ExitStatus, Stdio},
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        mpsc,
-    },
+    process::{Command, Stdio},
+    sync::atomic::{AtomicBool, Ordering},
     thread,
     time::{Duration, Instant},
 };
 
 use anyhow::{bail, ensure, Context, Result};
+use tracer_testkit::{
+    kernel_counter, status_kib, summary_count, NetNs, Nginx, Proc, Stdout, TempDir, Wrk,
+};
 
 /// Port nginx serves on, in every namespace.
 pub(crate) const PORT: u16 = 8080;
@@ -229,7 +229,7 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
     }
     ensure!(tracer.exists(), "no tracer binary at {}", tracer.display());
     catch_signals();
-    let scratch = Scratch::new()?;
+    let scratch = TempDir::try_new("bench")?;
     let _stats = BpfStats::enable();
     let mut report = String::new();
     report.push_str(&machine_line());
@@ -239,7 +239,7 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
     } else {
         args.links
             .iter()
-            .map(|&l| Setup::new(l, &scratch).map(|s| (l, s)))
+            .map(|&l| Setup::new(l).map(|s| (l, s)))
             .collect::<Result<_>>()?
     };
     if !args.no_live {
@@ -288,13 +288,19 @@ pub fn run(tracer: &Path, args: BenchArgs) -> Result<()> {
         let lo = match setups.iter().find(|(l, _)| *l == Link::Lo) {
             Some((_, s)) => s,
             None => {
-                own = Setup::new(Link::Lo, &scratch)?;
+                own = Setup::new(Link::Lo)?;
                 &own
             }
         };
-        let pcap = lo.capture_for_offline(&scratch, args.connections)?;
+        let (pcap, packets) = lo.capture_for_offline(&scratch, args.connections)?;
         check_stop()?;
-        report.push_str(&offline_table(tracer, &pcap, &scratch, args.rounds.max(3))?);
+        report.push_str(&offline_table(
+            tracer,
+            &pcap,
+            packets,
+            &scratch,
+            args.rounds.max(3),
+        )?);
     }
 
     println!("{report}");
@@ -459,302 +465,25 @@ fn live_table(results: &[(Link, Mode, Vec<Run>)], args: &BenchArgs) -> String {
     s
 }
 
-/// Scratch files of the benchmark (nginx's directory, capture files), removed on drop.
-pub(crate) struct Scratch {
-    dir: PathBuf,
-}
-
-impl Scratch {
-    pub(crate) fn new() -> Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("tracer-bench-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir)?;
-        Ok(Scratch { dir })
-    }
-
-    pub(crate) fn join(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn run_ok(cmd: &mut Command) -> Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-/// A network namespace with `lo` up; deleted, with everything in it, on drop.
-pub(crate) struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Result<Netns> {
-        let name = format!("trbench-{tag}-{}", std::process::id());
-        let _ = Command::new("ip")
-            .args(["netns", "del", &name])
-            .stderr(Stdio::null())
-            .status();
-        run_ok(Command::new("ip").args(["netns", "add", &name]))?;
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"])?;
-        Ok(ns)
-    }
-
-    fn ip(&self, args: &[&str]) -> Result<()> {
-        run_ok(Command::new("ip").arg("-n").arg(&self.name).args(args))
-    }
-
-    pub(crate) fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name]).arg(program);
-        c
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-/// A background process, killed on drop; its stderr lines are collected by a thread.
-pub(crate) struct Bg {
-    pub(crate) child: Child,
-    name: String,
-    stderr: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Bg {
-    pub(crate) fn spawn(name: &str, mut cmd: Command, stdout: Stdio) -> Result<Bg> {
-        cmd.stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start {name}"))?;
-        let err = child.stderr.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Bg {
-            child,
-            name: name.to_string(),
-            stderr: rx,
-            seen: Vec::new(),
-        })
-    }
-
-    /// Waits for the ready line on stderr (bounded).
-    pub(crate) fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        while !self.seen.iter().any(|l| l.contains(needle)) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                self.seen.extend(self.stderr.try_iter());
-                bail!("{} exited ({status}): {}", self.name, self.seen.join("\n"));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                bail!(
-                    "{}: no '{needle}' within {timeout:?}: {}",
-                    self.name,
-                    self.seen.join("\n")
-                );
-            }
-            if let Ok(l) = self
-                .stderr
-                .recv_timeout(left.min(Duration::from_millis(100)))
-            {
-                self.seen.push(l);
-            }
-        }
-        Ok(())
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: plain libc call on our own child.
-        unsafe { libc::kill(self.child.id() as i32, sig) };
-    }
-
-    /// SIGINT, then a bounded wait; returns the exit status and all of stderr.
-    pub(crate) fn interrupt(mut self, timeout: Duration) -> Result<(ExitStatus, String)> {
-        self.signal(libc::SIGINT);
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(s) = self.child.try_wait()? {
-                break s;
-            }
-            if Instant::now() > deadline {
-                bail!("{} did not exit within {timeout:?} of SIGINT", self.name);
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
-        let end = Instant::now() + Duration::from_secs(2);
-        while let Ok(l) = self
-            .stderr
-            .recv_timeout(end.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(l);
-        }
-        Ok((status, self.seen.join("\n")))
-    }
-
-    /// tracer's (and tcpdump's) SIGUSR1: the counts so far, one stderr line
-    /// (`tracer: 5 packets captured, 5 packets received by filter, ...`), returned one count
-    /// per line like the exit summary.
-    pub(crate) fn ask_counts(&mut self, timeout: Duration) -> Result<String> {
-        self.seen.extend(self.stderr.try_iter());
-        let before = self.seen.len();
-        self.signal(libc::SIGUSR1);
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(l) = self.seen[before..]
-                .iter()
-                .find(|l| l.contains(" captured, "))
-            {
-                let counts = l.split_once(": ").map_or(l.as_str(), |(_, c)| c);
-                return Ok(counts.split(", ").collect::<Vec<_>>().join("\n"));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            ensure!(
-                !left.is_zero(),
-                "{}: no counts within {timeout:?} of SIGUSR1",
-                self.name
-            );
-            if let Ok(l) = self.stderr.recv_timeout(left) {
-                self.seen.push(l);
-            }
-        }
-    }
-
-    /// (user + system CPU seconds, VmHWM KiB) of the process so far.
-    fn usage(&self) -> (f64, u64) {
-        let pid = self.child.id();
-        // SAFETY: plain libc call.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        let cpu = fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                // Fields after the parenthesised command name; utime and stime are 14 and 15.
-                let rest = s.rsplit_once(')')?.1;
-                let f: Vec<&str> = rest.split_whitespace().collect();
-                let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-                Some(ticks as f64 / hz)
-            })
-            .unwrap_or(0.0);
-        (cpu, status_kib(pid, "VmHWM:").unwrap_or(0))
-    }
-}
-
-impl Drop for Bg {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// nginx in one process (`master_process off`: no worker outlives it) answering every
-/// request from memory (`return 200`): a static file costs nginx an open and fstat per
-/// request, which halves its rate here and hides the cost of the capture; stopped on drop.
-struct Nginx {
-    proc: Option<Bg>,
-}
-
-impl Nginx {
-    fn start(ns: &Netns, listen: &str, dir: &Path) -> Result<Nginx> {
-        fs::create_dir_all(dir)?;
-        let conf = dir.join("nginx.conf");
-        fs::write(
-            &conf,
-            format!(
-                "worker_processes 1;\nmaster_process off;\ndaemon off;\npid {d}/nginx.pid;\n\
-                 error_log {d}/error.log;\nevents {{ worker_connections 4096; }}\n\
-                 http {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n\
-                 fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n\
-                 server {{ listen {listen}; location / {{ return 200 'hello from nginx\\n'; }} }}\n}}\n",
-                d = dir.display()
-            ),
-        )?;
-        let mut c = ns.cmd("nginx");
-        c.arg("-e").arg(dir.join("error.log")).arg("-c").arg(&conf);
-        let proc = Bg::spawn("nginx", c, Stdio::null())?;
-        // Ready when something listens on the port (checked without sending a packet).
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let ss = ns
-                .cmd("ss")
-                .args(["-Hltn", &format!("sport = :{PORT}")])
-                .output()?;
-            if !ss.stdout.is_empty() {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!("nginx did not listen on port {PORT} within 10 s");
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        Ok(Nginx { proc: Some(proc) })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        if let Some(mut p) = self.proc.take() {
-            p.signal(libc::SIGTERM);
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = p.child.try_wait() {
-                    break;
-                }
-                thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-}
-
 /// The namespaces, nginx, and where to capture for one link. Field order is drop order:
 /// nginx stops before its namespace goes.
 pub(crate) struct Setup {
     _nginx: Nginx,
     /// Where wrk runs.
-    client: Netns,
+    client: NetNs,
     /// Where nginx runs and the capture listens (the same namespace as `client` on `lo`).
-    server: Option<Netns>,
+    server: Option<NetNs>,
     /// Interface of the capture, in the server's namespace.
     pub(crate) iface: &'static str,
     url: String,
 }
 
 impl Setup {
-    pub(crate) fn new(link: Link, scratch: &Scratch) -> Result<Setup> {
+    pub(crate) fn new(link: Link) -> Result<Setup> {
         match link {
             Link::Lo => {
-                let ns = Netns::new("lo")?;
-                let nginx =
-                    Nginx::start(&ns, &format!("127.0.0.1:{PORT}"), &scratch.join("nginx-lo"))?;
+                let ns = NetNs::try_new("bench-lo")?;
+                let nginx = Nginx::try_start_in_memory(&ns, &[&format!("127.0.0.1:{PORT}")], PORT)?;
                 Ok(Setup {
                     _nginx: nginx,
                     client: ns,
@@ -764,9 +493,9 @@ impl Setup {
                 })
             }
             Link::Veth => {
-                let client = Netns::new("c")?;
-                let server = Netns::new("s")?;
-                client.ip(&[
+                let client = NetNs::try_new("bench-c")?;
+                let server = NetNs::try_new("bench-s")?;
+                client.try_ip(&[
                     "link",
                     "add",
                     "veth-c",
@@ -778,15 +507,12 @@ impl Setup {
                     "netns",
                     &server.name,
                 ])?;
-                client.ip(&["addr", "add", "10.78.0.1/24", "dev", "veth-c"])?;
-                server.ip(&["addr", "add", "10.78.0.2/24", "dev", "veth-s"])?;
-                client.ip(&["link", "set", "veth-c", "up"])?;
-                server.ip(&["link", "set", "veth-s", "up"])?;
-                let nginx = Nginx::start(
-                    &server,
-                    &format!("10.78.0.2:{PORT}"),
-                    &scratch.join("nginx-veth"),
-                )?;
+                client.try_ip(&["addr", "add", "10.78.0.1/24", "dev", "veth-c"])?;
+                server.try_ip(&["addr", "add", "10.78.0.2/24", "dev", "veth-s"])?;
+                client.try_ip(&["link", "set", "veth-c", "up"])?;
+                server.try_ip(&["link", "set", "veth-s", "up"])?;
+                let nginx =
+                    Nginx::try_start_in_memory(&server, &[&format!("10.78.0.2:{PORT}")], PORT)?;
                 Ok(Setup {
                     _nginx: nginx,
                     client,
@@ -798,44 +524,24 @@ impl Setup {
         }
     }
 
-    pub(crate) fn server(&self) -> &Netns {
+    pub(crate) fn server(&self) -> &NetNs {
         self.server.as_ref().unwrap_or(&self.client)
     }
 
     /// Runs wrk (bounded) and returns (requests/s, whether it reported errors).
     /// `close`: one connection per request (`Connection: close`).
     fn wrk(&self, seconds: u32, connections: u32, close: bool) -> Result<(f64, bool)> {
-        let mut cmd = self.client.cmd("timeout");
-        cmd.arg((seconds + 20).to_string())
-            .args(["wrk", "-t1"])
-            .arg(format!("-c{connections}"))
-            .arg(format!("-d{seconds}s"));
-        if close {
-            cmd.args(["-H", "Connection: close"]);
-        }
-        let out = cmd.arg(&self.url).output().context("cannot run wrk")?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        ensure!(out.status.success(), "wrk failed: {text}");
-        parse_wrk(&text)
+        let load = Duration::from_secs(seconds.into());
+        Wrk::run(&self.client, &self.url, load, connections, close)
     }
 
     /// Starts wrk for `total` (the soak's load); [`Wrk::finish`] waits for it.
     pub(crate) fn wrk_in_background(&self, total: Duration, connections: u32) -> Result<Wrk> {
-        let mut cmd = self.client.cmd("timeout");
-        cmd.arg((total.as_secs() + 60).to_string())
-            .args(["wrk", "-t1"])
-            .arg(format!("-c{connections}"))
-            .arg(format!("-d{}s", total.as_secs()))
-            .arg(&self.url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let child = cmd.spawn().context("cannot run wrk")?;
-        Ok(Wrk { child })
+        Wrk::start(&self.client, &self.url, total, connections, false)
     }
 
     /// Starts the capture of `mode` (none when untraced) and waits for it to listen.
-    fn start_capture(&self, tracer: &Path, mode: Mode, file: &Path) -> Result<Option<Bg>> {
+    fn start_capture(&self, tracer: &Path, mode: Mode, file: &Path) -> Result<Option<Proc>> {
         let port = PORT.to_string();
         let filter: Vec<&str> = if matches!(mode, Mode::TracerMiss | Mode::TcpdumpMiss) {
             MISS_FILTER.to_vec()
@@ -876,8 +582,8 @@ impl Setup {
         } else {
             Stdio::from(File::create("/dev/null")?)
         };
-        let mut p = Bg::spawn(name, cmd, stdout)?;
-        p.wait_for("listening on", Duration::from_secs(30))?;
+        let mut p = Proc::try_spawn(name, cmd, Stdout::To(stdout))?;
+        p.try_wait_for_stderr("listening on", Duration::from_secs(30))?;
         Ok(Some(p))
     }
 
@@ -886,13 +592,13 @@ impl Setup {
         tracer: &Path,
         mode: Mode,
         args: &BenchArgs,
-        scratch: &Scratch,
+        scratch: &TempDir,
     ) -> Result<Run> {
         let file = scratch.join("capture.pcap");
         let _ = fs::remove_file(&file);
         settle();
         let capture = self.start_capture(tracer, mode, &file)?;
-        let before = capture.as_ref().map(Bg::usage).unwrap_or_default();
+        let before = capture.as_ref().map(Proc::usage).unwrap_or_default();
         let sampler = capture.as_ref().map(|p| RssSampler::start(p.child.id()));
         // A Prometheus-like reader of --metrics: one scrape a second (bounded).
         let scraper = if mode == Mode::TracerMetrics {
@@ -904,7 +610,7 @@ impl Setup {
                     args.seconds + 5
                 ),
             ]);
-            Some(Bg::spawn("scraper", c, Stdio::null())?)
+            Some(Proc::try_spawn("scraper", c, Stdout::To(Stdio::null()))?)
         } else {
             None
         };
@@ -912,7 +618,7 @@ impl Setup {
         let (req_per_s, wrk_errors) = self.wrk(args.seconds, args.connections, args.close)?;
         let load_s = started.elapsed().as_secs_f64();
         drop(scraper);
-        let after = capture.as_ref().map(Bg::usage).unwrap_or_default();
+        let after = capture.as_ref().map(Proc::usage).unwrap_or_default();
         let (rss_early_kib, rss_end_kib) = sampler.map(RssSampler::stop).unwrap_or_default();
         let mut run = Run {
             req_per_s,
@@ -945,7 +651,7 @@ impl Setup {
                         .sum(),
                 );
             }
-            let (status, err) = p.interrupt(Duration::from_secs(60))?;
+            let (status, _, err) = p.try_interrupt(Duration::from_secs(60))?;
             ensure!(status.success(), "capture failed ({status}): {err}");
             // Socket records (`--states`) are counted as "records printed".
             let captured = summary_count(&err, "captured")
@@ -968,7 +674,8 @@ impl Setup {
     }
     /// A capture of the load by real tcpdump (`-w`), at least [`OFFLINE_MIN_PACKETS`]
     /// packets, for the offline comparison.
-    fn capture_for_offline(&self, scratch: &Scratch, connections: u32) -> Result<PathBuf> {
+    /// Returns the file and its packet count.
+    fn capture_for_offline(&self, scratch: &TempDir, connections: u32) -> Result<(PathBuf, u64)> {
         let file = scratch.join("offline.pcap");
         let mut seconds = 6;
         for _ in 0..3 {
@@ -979,55 +686,19 @@ impl Setup {
                 .expect("tcpdump capture");
             self.wrk(seconds, connections, false)?;
             thread::sleep(Duration::from_millis(1500));
-            let (status, err) = p.interrupt(Duration::from_secs(30))?;
+            let (status, _, err) = p.try_interrupt(Duration::from_secs(30))?;
             ensure!(status.success(), "tcpdump -w failed: {err}");
-            let n = count_pcap_packets(&file)?;
+            // What tcpdump wrote: its own count, not a reader of ours.
+            let n = summary_count(&err, "captured")
+                .with_context(|| format!("tcpdump -w printed no summary: {err}"))?;
             if n >= OFFLINE_MIN_PACKETS {
-                return Ok(file);
+                return Ok((file, n));
             }
             eprintln!("bench: offline capture has {n} packets, capturing longer");
             seconds *= 2;
         }
         bail!("could not capture {OFFLINE_MIN_PACKETS} packets for the offline comparison")
     }
-}
-
-/// A wrk running in the background; killed on drop.
-pub(crate) struct Wrk {
-    child: Child,
-}
-
-impl Wrk {
-    /// Waits for wrk to end; (requests/s, whether it reported errors).
-    pub(crate) fn finish(mut self) -> Result<(f64, bool)> {
-        let mut text = String::new();
-        if let Some(mut out) = self.child.stdout.take() {
-            out.read_to_string(&mut text)?;
-        }
-        let status = self.child.wait()?;
-        ensure!(status.success(), "wrk failed ({status}): {text}");
-        parse_wrk(&text)
-    }
-}
-
-impl Drop for Wrk {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// wrk's report: (requests/s, whether it reported errors).
-fn parse_wrk(text: &str) -> Result<(f64, bool)> {
-    let rps = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .with_context(|| format!("no Requests/sec in wrk's output: {text}"))?;
-    let errors = text.contains("Socket errors") || text.contains("Non-2xx");
-    Ok((rps, errors))
 }
 
 /// Lets the previous run's after-effects pass before the next: dirty pages of a `-w` file
@@ -1041,15 +712,6 @@ fn settle() {
 struct RssSampler {
     stop: std::sync::Arc<AtomicBool>,
     thread: thread::JoinHandle<(u64, u64)>,
-}
-
-/// A `kB` field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`).
-pub(crate) fn status_kib(pid: u32, field: &str) -> Option<u64> {
-    fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 impl RssSampler {
@@ -1140,60 +802,6 @@ fn bpf_run_time_per_run(pid: u32) -> Option<f64> {
     (runs > 0).then(|| ns as f64 / runs as f64)
 }
 
-/// `tracer`/`tcpdump` summary: the number before `text` (e.g. "captured").
-pub(crate) fn summary_count(stderr: &str, text: &str) -> Option<u64> {
-    stderr.lines().find_map(|l| {
-        let (n, rest) = l.trim().split_once(' ')?;
-        let rest = rest
-            .trim_start_matches("packets ")
-            .trim_start_matches("packet ");
-        rest.starts_with(text).then(|| n.parse().ok()).flatten()
-    })
-}
-
-/// A counter of tracer's `--kernel-stats` line (`kernel: 5 packets seen, ...`).
-fn kernel_counter(stderr: &str, name: &str) -> Option<u64> {
-    stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("kernel: "))
-        .flat_map(|line| line.split(", "))
-        .find_map(|part| {
-            let (n, rest) = part.split_once(' ')?;
-            (rest == name).then(|| n.parse().ok()).flatten()
-        })
-}
-
-/// Packets in a classic pcap file (either byte order, any timestamp precision).
-fn count_pcap_packets(path: &Path) -> Result<u64> {
-    let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut hdr = [0u8; 24];
-    f.read_exact(&mut hdr).context("pcap file header")?;
-    let le = match &hdr[..4] {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
-        _ => bail!("{}: not a pcap file", path.display()),
-    };
-    let mut n = 0u64;
-    let mut rec = [0u8; 16];
-    let mut skip = vec![0u8; 1 << 18];
-    loop {
-        match f.read_exact(&mut rec) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(n),
-            Err(e) => return Err(e.into()),
-        }
-        let b = [rec[8], rec[9], rec[10], rec[11]];
-        let caplen = if le {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        } as usize;
-        ensure!(caplen <= skip.len(), "{}: record too long", path.display());
-        f.read_exact(&mut skip[..caplen])?;
-        n += 1;
-    }
-}
-
 /// Times `prog args -r file` with stdout to `out`; returns seconds.
 fn timed(prog: &Path, args: &[&str], file: &Path, out: &Path) -> Result<f64> {
     timed_with(prog, args, &[], file, out)
@@ -1216,8 +824,13 @@ fn timed_with(prog: &Path, args: &[&str], after: &[&str], file: &Path, out: &Pat
     Ok(t)
 }
 
-fn offline_table(tracer: &Path, pcap: &Path, scratch: &Scratch, rounds: u32) -> Result<String> {
-    let packets = count_pcap_packets(pcap)?;
+fn offline_table(
+    tracer: &Path,
+    pcap: &Path,
+    packets: u64,
+    scratch: &TempDir,
+    rounds: u32,
+) -> Result<String> {
     let size_mb = fs::metadata(pcap)?.len() as f64 / 1e6;
     let tcpdump = Path::new("tcpdump");
     let mut s = format!(
@@ -1264,7 +877,7 @@ fn offline_table(tracer: &Path, pcap: &Path, scratch: &Scratch, rounds: u32) -> 
         ));
     }
     s.push('\n');
-    s.push_str(&offline_conn_table(tracer, pcap, scratch, rounds)?);
+    s.push_str(&offline_conn_table(tracer, pcap, packets, scratch, rounds)?);
     Ok(s)
 }
 
@@ -1273,10 +886,10 @@ fn offline_table(tracer: &Path, pcap: &Path, scratch: &Scratch, rounds: u32) -> 
 fn offline_conn_table(
     tracer: &Path,
     pcap: &Path,
-    scratch: &Scratch,
+    packets: u64,
+    scratch: &TempDir,
     rounds: u32,
 ) -> Result<String> {
-    let packets = count_pcap_packets(pcap)?;
     let devnull = Path::new("/dev/null");
     let ours = scratch.join("conn.json");
     timed(tracer, &["--conn", "--http", "--json"], pcap, &ours)?;
@@ -1380,17 +993,6 @@ fn count_lines(path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summaries_and_kernel_counters_parse() {
-        let err = "listening on lo\n\n12 packets captured\n1 packet received by filter\n0 packets dropped by kernel\n\
-                   kernel: 40 packets seen, 30 tcp, 0 matched, 0 records submitted, 0 ring full, 0 no ring, 0 copy failed";
-        assert_eq!(summary_count(err, "captured"), Some(12));
-        assert_eq!(summary_count(err, "received by filter"), Some(1));
-        assert_eq!(summary_count(err, "dropped by kernel"), Some(0));
-        assert_eq!(kernel_counter(err, "records submitted"), Some(0));
-        assert_eq!(kernel_counter(err, "tcp"), Some(30));
-    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

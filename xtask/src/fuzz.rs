@@ -90,7 +90,15 @@ pub fn run(a: &FuzzArgs) -> Result<()> {
         }
         a.targets.clone()
     };
-    status(Command::new("python3").arg("seed.py").current_dir(&dir))?;
+    // The corpus where the tests find it (the test kit's one lookup); without it the seeds
+    // come from the repository's own captures.
+    let mut seed = Command::new("python3");
+    seed.arg("seed.py").current_dir(&dir);
+    match tracer_testkit::corpus_location() {
+        Some(corpus) => seed.env("TRACER_CONFORMANCE", corpus),
+        None => seed.env_remove("TRACER_CONFORMANCE"),
+    };
+    status(&mut seed)?;
     let tdir = target_dir().join("fuzz");
     status(
         Command::new("cargo")

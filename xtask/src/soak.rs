@@ -12,7 +12,7 @@
 //! which a single read catches now and then; a leak is held and counted. When the count
 //! changes, the descriptors that came or went are printed.
 //!
-//! The namespaces, nginx and process guards are the benchmark's (`bench.rs`).
+//! The namespaces and nginx are the benchmark's (`bench.rs`); the guards are the test kit's.
 
 use std::{
     fmt::Write as _,
@@ -25,7 +25,9 @@ use std::{
 
 use anyhow::{bail, ensure, Context, Result};
 
-use crate::bench::{self, Bg, Link, Scratch, Setup, PORT};
+use tracer_testkit::{status_kib, summary_count, Proc, Stdout, TempDir};
+
+use crate::bench::{self, Link, Setup, PORT};
 
 /// RSS may move this much (relative) between the end of warm-up and the end of the run.
 const RSS_FLAT: f64 = 0.05;
@@ -56,7 +58,7 @@ pub struct SoakArgs {
 /// One tracer under soak.
 struct Subject {
     label: &'static str,
-    proc: Bg,
+    proc: Proc,
     samples: Vec<Sample>,
 }
 
@@ -80,8 +82,8 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
     }
     ensure!(tracer.exists(), "no tracer binary at {}", tracer.display());
     bench::catch_signals();
-    let scratch = Scratch::new()?;
-    let setup = Setup::new(Link::Veth, &scratch)?;
+    let scratch = TempDir::try_new("soak")?;
+    let setup = Setup::new(Link::Veth)?;
     let rot_dir = scratch.join("rotation");
     fs::create_dir_all(&rot_dir)?;
     let port = PORT.to_string();
@@ -123,8 +125,8 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
     for (label, mode_args) in modes {
         let mut c = setup.server().cmd(tracer);
         c.args(&mode_args).args(["port", &port]);
-        let mut proc = Bg::spawn(label, c, Stdio::null())?;
-        proc.wait_for("listening on", Duration::from_secs(30))?;
+        let mut proc = Proc::try_spawn(label, c, Stdout::To(Stdio::null()))?;
+        proc.try_wait_for_stderr("listening on", Duration::from_secs(30))?;
         subjects.push(Subject {
             label,
             proc,
@@ -195,13 +197,13 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
         s.samples.push(last);
     }
     for s in subjects {
-        let (status, err) = s
+        let (status, _, err) = s
             .proc
-            .interrupt(Duration::from_secs(60))
+            .try_interrupt(Duration::from_secs(60))
             .with_context(|| s.label)?;
         ensure!(status.success(), "{} failed ({status}): {err}", s.label);
-        let lost = bench::summary_count(&err, "dropped by kernel").unwrap_or(0)
-            + bench::summary_count(&err, "records lost").unwrap_or(0);
+        let lost = summary_count(&err, "dropped by kernel").unwrap_or(0)
+            + summary_count(&err, "records lost").unwrap_or(0);
         let kernel: Vec<String> = err
             .lines()
             .filter(|l| l.starts_with("kernel:"))
@@ -307,14 +309,14 @@ pub fn run(tracer: &Path, args: SoakArgs) -> Result<()> {
 }
 
 /// VmRSS, open descriptors and (through SIGUSR1) the counts so far of one tracer.
-fn sample(p: &mut Bg, at_s: u64) -> Result<Sample> {
+fn sample(p: &mut Proc, at_s: u64) -> Result<Sample> {
     let pid = p.child.id();
-    let rss_kib = bench::status_kib(pid, "VmRSS:").context("no VmRSS: did tracer exit?")?;
+    let rss_kib = status_kib(pid, "VmRSS:").context("no VmRSS: did tracer exit?")?;
     let fd_targets = held_descriptors(pid)?;
     let line = p.ask_counts(Duration::from_secs(5))?;
-    let lost = bench::summary_count(&line, "dropped by kernel").unwrap_or(0)
-        + bench::summary_count(&line, "records lost").unwrap_or(0);
-    let captured = bench::summary_count(&line, "captured").unwrap_or(0);
+    let lost = summary_count(&line, "dropped by kernel").unwrap_or(0)
+        + summary_count(&line, "records lost").unwrap_or(0);
+    let captured = summary_count(&line, "captured").unwrap_or(0);
     Ok(Sample {
         at_s,
         rss_kib,

@@ -1,4 +1,4 @@
-//! Test-only helpers: a tiny classic-pcap reader/writer, the conformance corpus location,
+//! Test-only helpers: capture files read and written through `tracer::pcap`, the conformance corpus location,
 //! running the printer and real tcpdump, and a readable first-difference report.
 
 #![allow(dead_code)]
@@ -10,145 +10,69 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tracer::packet::{LinkType, Packet, Timestamp};
+use tracer::pcap::{Format, PcapReader, PcapWriter};
 use tracer::print::{PrintOptions, Printer};
 
-/// One record of a classic pcap file.
+/// One packet of a capture file, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub ts: Timestamp,
     pub wire_len: u32,
     pub data: Vec<u8>,
 }
 
-/// A whole classic pcap file (little- or big-endian, micro- or nanosecond).
+/// A whole capture file.
 pub struct Pcap {
     pub link: LinkType,
     pub records: Vec<Record>,
 }
 
+/// Reads every packet of a pcap or pcapng file with tracer's own reader (`tracer::pcap`: the
+/// one `-r` uses); the file must have one known link type and no error.
 pub fn read_pcap(path: &Path) -> Pcap {
-    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let magic_le = u32::from_le_bytes(b[0..4].try_into().unwrap());
-    let (be, nano) = match magic_le {
-        0xa1b2c3d4 => (false, false),
-        0xa1b23c4d => (false, true),
-        0xd4c3b2a1 => (true, false),
-        0x4d3cb2a1 => (true, true),
-        m => panic!("{}: not a classic pcap (magic {m:08x})", path.display()),
-    };
-    let u32_at = |o: usize| {
-        let a: [u8; 4] = b[o..o + 4].try_into().unwrap();
-        if be {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        }
-    };
-    let link = LinkType::from_linktype_in(u32_at(20) & 0x0fff_ffff, be).expect("known link type");
+    let mut r = PcapReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut link = r.link_type();
     let mut records = Vec::new();
-    let mut o = 24;
-    while o + 16 <= b.len() {
-        let sec = u32_at(o) as i64;
-        let frac = u32_at(o + 4);
-        let incl = u32_at(o + 8) as usize;
-        let orig = u32_at(o + 12);
-        o += 16;
-        let end = (o + incl).min(b.len());
-        records.push(Record {
-            ts: Timestamp::from_pcap_record(sec as u32, frac, nano),
-            wire_len: orig,
-            data: b[o..end].to_vec(),
-        });
-        o = end;
-    }
-    Pcap { link, records }
-}
-
-/// Writes a little-endian microsecond pcap.
-pub fn write_pcap(path: &Path, link: LinkType, records: &[Record]) {
-    let mut b = Vec::new();
-    b.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&0u32.to_le_bytes());
-    b.extend_from_slice(&0u32.to_le_bytes());
-    b.extend_from_slice(&262144u32.to_le_bytes());
-    b.extend_from_slice(&link.linktype().to_le_bytes());
-    for r in records {
-        b.extend_from_slice(&(r.ts.sec as u32).to_le_bytes());
-        b.extend_from_slice(&(r.ts.nsec / 1000).to_le_bytes());
-        b.extend_from_slice(&(r.data.len() as u32).to_le_bytes());
-        b.extend_from_slice(&r.wire_len.to_le_bytes());
-        b.extend_from_slice(&r.data);
-    }
-    std::fs::write(path, b).unwrap();
-}
-
-/// Whether this run must have every oracle: `cargo xtask test` (and CI) sets
-/// `TRACER_REQUIRE_PRIVILEGED_TESTS`. Then a missing oracle (tcpdump, tshark, the corpus)
-/// fails the test; only a plain `cargo test` may skip, and it says so.
-pub fn oracles_required() -> bool {
-    std::env::var_os("TRACER_REQUIRE_PRIVILEGED_TESTS").is_some()
-}
-
-/// The one policy for a missing oracle: fails the test under `cargo xtask test`, else
-/// prints why the test is skipped and returns false (the caller returns).
-pub fn missing_oracle(what: &str) -> bool {
-    if oracles_required() {
-        panic!(
-            "{what}: required under `cargo xtask test` (TRACER_REQUIRE_PRIVILEGED_TESTS is set)"
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        link.get_or_insert(p.link);
+        assert_eq!(
+            Some(p.link),
+            link,
+            "{}: more than one link type",
+            path.display()
         );
+        records.push(Record {
+            ts: p.ts,
+            wire_len: p.wire_len,
+            data: p.data.to_vec(),
+        });
     }
-    eprintln!("SKIPPED: {what}; `cargo xtask test` requires it");
-    false
-}
-
-/// Whether `tool --version` runs; when it does not, [`missing_oracle`].
-pub fn require_tool(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok || missing_oracle(&format!("{tool} does not run (is it installed?)"))
-}
-
-/// Where the conformance corpus is: `TRACER_CONFORMANCE`, else `shared/conformance` beside
-/// the repository, else where these machines keep it (`/work/shared/conformance`), so that
-/// a clone anywhere (CI's clean checkout) still runs the comparisons instead of skipping.
-fn corpus_location() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TRACER_CONFORMANCE") {
-        return Some(PathBuf::from(p));
+    Pcap {
+        link: link.unwrap_or_else(|| panic!("{}: no known link type", path.display())),
+        records,
     }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        here.join("../../shared/conformance"),
-        here.join("../shared/conformance"),
-        PathBuf::from("/work/shared/conformance"),
-    ]
-    .into_iter()
-    .find(|p| p.join("README.md").exists())
 }
 
-/// The conformance corpus, holding pcaps: a folder without any fails the test (whoever
-/// named it); no folder at all is a [`missing_oracle`] (`None`: skip).
-pub fn corpus_dir() -> Option<PathBuf> {
-    let Some(dir) = corpus_location() else {
-        missing_oracle("the conformance corpus was not found (set TRACER_CONFORMANCE)");
-        return None;
-    };
-    let pcaps = std::fs::read_dir(dir.join("pcaps"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter(|e| e.path().extension().is_some_and(|x| x == "pcap"))
-                .count()
+/// Writes a classic microsecond pcap (tcpdump's default) with tracer's writer.
+pub fn write_pcap(path: &Path, link: LinkType, records: &[Record]) {
+    let mut w = PcapWriter::create(path, Format::Pcap, link, 0)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for r in records {
+        w.write(&Packet {
+            ts: r.ts,
+            link,
+            data: &r.data,
+            wire_len: r.wire_len,
         })
-        .unwrap_or(0);
-    assert!(
-        pcaps > 0,
-        "the conformance corpus {} holds no pcaps/*.pcap",
-        dir.display()
-    );
-    Some(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    w.flush()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
+
+#[allow(unused_imports)] // each test binary uses a part
+pub use tracer_testkit::{corpus_dir, missing_oracle, oracles_required, require_tool};
 
 /// Every corpus pcap with the folder holding its golden files.
 pub fn corpus_pcaps() -> Vec<(PathBuf, PathBuf)> {
