@@ -517,7 +517,7 @@ pub mod counter {
     pub const CONN_ENDED: u32 = 11;
     /// Connections that could not be inserted (the kernel refused the element).
     pub const CONN_INSERT_FAILED: u32 = 12;
-    /// Packet updates lost: the entry stayed locked by another CPU past the spin bound.
+    /// Packet updates lost: the entry stayed locked by another CPU for the whole wait bound.
     pub const LOCK_BUSY: u32 = 13;
     /// Packet updates lost: the entry was being deleted when the packet came.
     pub const LATE_UPDATE: u32 = 14;
@@ -535,8 +535,11 @@ pub mod counter {
     pub const HTTP_INSERT_FAILED: u32 = 20;
     /// Packet updates lost: the tail call into the tracker program failed.
     pub const TRACKER_UNREACHABLE: u32 = 21;
+    /// Packet updates that found their entry locked past the first spin and waited for it
+    /// (its holder was not running: a descheduled vCPU, a hard interrupt). Not lost.
+    pub const LOCK_WAITED: u32 = 22;
     /// Number of counters.
-    pub const COUNT: u32 = 22;
+    pub const COUNT: u32 = 23;
 }
 
 #[cfg(feature = "user")]

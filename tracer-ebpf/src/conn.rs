@@ -5,8 +5,13 @@
 //! Both directions of a connection can be processed on two CPUs at once, so every entry has a
 //! lock word taken with an atomic exchange (`bpf_spin_lock` is not allowed in LRU maps). Our
 //! programs run with bottom halves disabled and so does the timer callback: a lock holder is
-//! always on another CPU, busy for well under a microsecond, so a bounded spin gets the lock;
-//! should it not, the update is counted (`LOCK_BUSY`) and skipped.
+//! always on another CPU, busy for well under a microsecond, so a short spin gets the lock.
+//! The holder can still stop running while it holds it: a hard interrupt on its CPU, or, in a
+//! VM, its vCPU descheduled by the host for up to milliseconds. A packet that finds the lock
+//! taken past the short spin waits for it in a `bpf_loop` for up to [`LOCK_WAIT_NS`] (counted
+//! as `LOCK_WAITED`, nothing lost), as a kernel spinlock would wait, but bounded; only past
+//! that is the update counted (`LOCK_BUSY`) and skipped. The timer callback never waits: it
+//! looks again later.
 //!
 //! Each entry carries a `bpf_timer`: armed for the idle time when the entry is created, for the
 //! linger time when the connection closes. Its callback takes the record, flushes unanswered
@@ -21,7 +26,7 @@ use aya_ebpf::{
     bindings::{bpf_timer as kernel_timer, BPF_NOEXIST},
     btf_maps::{Array, LruHashMap},
     helpers::generated::{
-        bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_map_delete_elem, bpf_timer_init,
+        bpf_get_smp_processor_id, bpf_ktime_get_ns, bpf_loop, bpf_map_delete_elem, bpf_timer_init,
         bpf_timer_set_callback, bpf_timer_start,
     },
     macros::btf_map,
@@ -57,22 +62,84 @@ static HTTP_ZERO: Array<HttpState, 1> = Array::new();
 
 const EEXIST: i32 = 17;
 const CLOCK_MONOTONIC: u64 = 1;
-/// Attempts at the lock before the update is given up (see the module doc).
-const LOCK_SPINS: u32 = 256;
+/// Attempts at the lock inline, enough for a holder that is running (see the module doc).
+const LOCK_SPINS: u32 = 64;
+/// The longest a packet update waits for a holder that stopped running. A host deschedules a
+/// vCPU for a few milliseconds at most; the kernel's own resilient spinlock waits 250 ms.
+const LOCK_WAIT_NS: u64 = 20_000_000;
+/// `bpf_loop` iterations of that wait (the helper's maximum is 1 << 23); the clock is read
+/// every [`LOCK_CLOCK_EVERY`] of them.
+const LOCK_WAIT_LOOPS: u32 = 1 << 23;
+const LOCK_CLOCK_EVERY: u64 = 256;
 /// A timer that found its entry locked looks again this much later.
 const TIMER_RETRY_NS: u64 = 100_000;
 
 #[inline(always)]
-fn lock(word: *mut u64) -> bool {
+fn try_lock(word: *mut u64) -> bool {
+    // SAFETY: `word` points at an entry's lock in a map value.
+    unsafe { atomic_xchg::<u64, { AtomicOrdering::Acquire }>(word, 1) == 0 }
+}
+
+/// The short spin: true when it got the lock.
+#[inline(always)]
+fn spin_lock(word: *mut u64) -> bool {
     let mut i = 0;
     while i < LOCK_SPINS {
-        // SAFETY: `word` points at an entry's lock in a map value.
-        if unsafe { atomic_xchg::<u64, { AtomicOrdering::Acquire }>(word, 1) } == 0 {
+        if try_lock(word) {
             return true;
         }
         i += 1;
     }
     false
+}
+
+/// The state of [`wait_lock`]'s loop, on its caller's stack.
+#[repr(C)]
+struct LockWait {
+    word: *mut u64,
+    deadline: u64,
+    got: u64,
+}
+
+/// One step of the wait: 1 (stop) once the lock is ours or the deadline passed.
+extern "C" fn lock_wait_step(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `ctx` is the `LockWait` `wait_lock` passed to `bpf_loop`.
+    let w = unsafe { &mut *(ctx as *mut LockWait) };
+    if try_lock(w.word) {
+        w.got = 1;
+        return 1;
+    }
+    // SAFETY: plain helper call.
+    if i % LOCK_CLOCK_EVERY == LOCK_CLOCK_EVERY - 1 && unsafe { bpf_ktime_get_ns() } > w.deadline {
+        return 1;
+    }
+    0
+}
+
+/// Takes a packet update's lock: the short spin, then the bounded wait. False: `LOCK_BUSY`.
+#[inline(always)]
+fn lock(word: *mut u64) -> bool {
+    if spin_lock(word) {
+        return true;
+    }
+    count(counter::LOCK_WAITED);
+    let mut w = LockWait {
+        word,
+        // SAFETY: plain helper call.
+        deadline: unsafe { bpf_ktime_get_ns() } + LOCK_WAIT_NS,
+        got: 0,
+    };
+    // SAFETY: the callback reads `w` only while this call runs.
+    unsafe {
+        bpf_loop(
+            LOCK_WAIT_LOOPS,
+            lock_wait_step as *mut c_void,
+            &mut w as *mut LockWait as *mut c_void,
+            0,
+        )
+    };
+    // The callback wrote through a pointer the compiler cannot see.
+    unsafe { core::ptr::read_volatile(&w.got) == 1 }
 }
 
 #[inline(always)]
@@ -212,7 +279,7 @@ unsafe extern "C" fn conn_timer(map: *mut c_void, key: *mut ConnKey, entry: *mut
     }
     // SAFETY: the kernel hands us the entry's key and value.
     let (key, lock_word) = unsafe { (&*key, &mut (*entry).lock as *mut u64) };
-    if !lock(lock_word) {
+    if !spin_lock(lock_word) {
         // SAFETY: the timer of this entry.
         unsafe { bpf_timer_start(timer(entry), TIMER_RETRY_NS, 0) };
         return 0;

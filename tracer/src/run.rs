@@ -1203,12 +1203,13 @@ fn summary(
         if cap.analytics {
             writeln!(
                 err,
-                "kernel: {} packets tracked, {} untrackable, {} connections created, {} ended, {} insert failed, {} lock busy, {} late, {} records sent, {} records lost, {} HTTP entries created, {} deleted, {} requests overflowed, {} insert failed",
+                "kernel: {} packets tracked, {} untrackable, {} connections created, {} ended, {} insert failed, {} lock waited, {} lock busy, {} late, {} records sent, {} records lost, {} HTTP entries created, {} deleted, {} requests overflowed, {} insert failed",
                 counters.tracked,
                 counters.untrackable,
                 counters.conn_created,
                 counters.conn_ended,
                 counters.conn_insert_failed,
+                counters.lock_waited,
                 counters.lock_busy,
                 counters.late_update,
                 counters.records,

@@ -33,17 +33,6 @@ fn summary_number(err: &str, text: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// A counter of the `kernel:` lines of `--kernel-stats`.
-fn kernel_stat(err: &str, name: &str) -> Option<u64> {
-    err.lines()
-        .filter_map(|l| l.strip_prefix("kernel: "))
-        .flat_map(|l| l.split(", "))
-        .find_map(|part| {
-            let (n, rest) = part.split_once(' ')?;
-            (rest == name).then(|| n.parse().ok()).flatten()
-        })
-}
-
 /// Lets the records of the connections just closed come out: the kernel sends them the
 /// linger time (2 s) after each close. (Proc gives stdout only at exit, so there is no line to
 /// wait for; the margin covers the timer.)
@@ -91,7 +80,7 @@ EOF"#);
     let objs = objects(&out);
     let conns = of_type(&objs, "conn").len() as u64;
     let evicted = summary_number(&err, "connections evicted");
-    let created = kernel_stat(&err, "connections created").expect("kernel stats");
+    let created = kernel_counter(&err, "connections created").expect("kernel stats");
     assert!(
         evicted > 0,
         "64 connections in a table of 16 evicted none: {err}"
@@ -321,16 +310,136 @@ fn malformed_packets_in_the_kernel_are_counted_never_fatal() {
         assert!(o["type"] == "conn" || o["type"] == "http", "{o}");
     }
     // Each injected frame was looked at, counted in a connection or as untrackable.
-    let seen = kernel_stat(&err, "tcp").unwrap_or(0);
-    let tracked = kernel_stat(&err, "packets tracked").unwrap_or(0);
-    let untrackable = kernel_stat(&err, "untrackable").unwrap_or(0);
+    let seen = kernel_counter(&err, "tcp").unwrap_or(0);
+    let tracked = kernel_counter(&err, "packets tracked").unwrap_or(0);
+    let untrackable = kernel_counter(&err, "untrackable").unwrap_or(0);
     assert!(untrackable > 0, "{err}");
     assert_eq!(
         tracked + untrackable,
-        kernel_stat(&err, "matched").unwrap(),
+        kernel_counter(&err, "matched").unwrap(),
         "every matched packet is tracked or counted untrackable: {err}"
     );
     assert!(seen > 0, "{err}");
     assert_eq!(summary_number(&err, "records lost"), 0, "{err}");
     assert!(!err.contains("malformed records"), "{err}");
+}
+
+/// Holds the flow-table entry of tracer `pid`'s only connection locked, as a CPU that stopped
+/// running inside its update would: the entry is rewritten from userspace with its lock word
+/// set (an LRU map's update replaces the element, so the kernel sees the new one).
+fn lock_the_entry(pid: u32) -> bool {
+    use aya::maps::{HashMap, Map, MapData};
+    use tracer_common::{conn::ConnKey, ConnEntry};
+    for id in map_ids_of(pid) {
+        let Ok(data) = MapData::from_id(id) else {
+            continue;
+        };
+        if data
+            .info()
+            .ok()
+            .and_then(|i| i.name_as_str().map(str::to_owned))
+            .as_deref()
+            != Some("CONNS")
+        {
+            continue;
+        }
+        let map = Map::from_map_data(data).expect("CONNS");
+        let mut conns: HashMap<MapData, ConnKey, ConnEntry> =
+            HashMap::try_from(map).expect("CONNS as a hash map");
+        let entries: Vec<(ConnKey, ConnEntry)> = conns.iter().filter_map(Result::ok).collect();
+        if let [(key, entry)] = entries[..] {
+            let locked = ConnEntry { lock: 1, ..entry };
+            conns.insert(key, locked, 0).expect("rewrite the entry");
+            return true;
+        }
+    }
+    false
+}
+
+/// The BPF map ids a process holds open, from `/proc/PID/fdinfo`.
+fn map_ids_of(pid: u32) -> Vec<u32> {
+    let mut ids: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("map_id:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// A packet whose connection's entry stays locked waits for the lock (`lock waited`) for a
+/// bounded time, then gives its update up and is counted (`lock busy`, and in the summary's
+/// "dropped by kernel"): every packet the filter accepted is either in its connection or
+/// counted, and the capture goes on.
+#[test]
+fn a_packet_whose_entry_stays_locked_waits_a_bounded_time_and_is_counted() {
+    let Some(_serial) = privileged(&["nc", "ethtool"]) else {
+        return;
+    };
+    let net = VethPair::new("clock");
+    let dir = TempDir::new("clock");
+    let tracer = start_tracer(
+        &net.b,
+        &["-i", "veth-b", "--conn", "--kernel-stats", "port", "7000"],
+    );
+    let server = Proc::spawn("nc -l", {
+        let mut c = net.b.cmd("bash");
+        c.args(["-c", "timeout 20 nc -l 10.77.0.2 7000 > /dev/null"]);
+        c
+    });
+    wait_listening(&net.b, 7000);
+    // The client says one line, waits for `go`, says two more and closes.
+    let go = dir.join("go");
+    let client = Proc::spawn("client", {
+        let mut c = net.a.cmd("bash");
+        c.args([
+            "-c",
+            &format!(
+                "exec 3<>/dev/tcp/10.77.0.2/7000; echo one >&3; \
+                 for i in $(seq 500); do [ -e {go} ] && break; sleep 0.02; done; \
+                 echo two >&3; sleep 0.2; echo three >&3; sleep 0.2; exec 3>&-",
+                go = go.display()
+            ),
+        ]);
+        c
+    });
+    // The entry exists once the first packets are in.
+    let deadline = std::time::Instant::now() + SECS(5);
+    while !lock_the_entry(tracer.child.id()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no flow-table entry to lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(&go, "").unwrap();
+    let started = std::time::Instant::now();
+    let _ = client.wait(SECS(15));
+    let _ = server.wait(SECS(15));
+    let load = started.elapsed();
+    let (status, _out, err) = tracer.interrupt(SECS(10));
+    assert!(status.success(), "tracer failed: {err}");
+    let n = |name: &str| kernel_counter(&err, name).unwrap_or_else(|| panic!("no '{name}': {err}"));
+    let (waited, busy) = (n("lock waited"), n("lock busy"));
+    // two, three, the FINs and their ACKs: each one waited, and the lock never came free.
+    assert!(busy >= 3, "{err}");
+    assert_eq!(waited, busy, "every wait ended at the bound: {err}");
+    assert_eq!(
+        n("packets tracked") + busy,
+        n("matched"),
+        "a packet is in its connection or counted: {err}"
+    );
+    assert!(
+        summary_count(&err, "dropped by kernel").unwrap_or(0) >= busy,
+        "the lost updates are in the summary: {err}"
+    );
+    // Each wait is bounded (20 ms): the few of them cost well under the 15 s allowed.
+    assert!(load < SECS(10), "the exchange took {load:?}");
 }

@@ -179,6 +179,7 @@ pub struct Counters {
     pub http_deleted: u64,
     pub http_insert_failed: u64,
     pub tracker_unreachable: u64,
+    pub lock_waited: u64,
 }
 
 impl Counters {
@@ -666,6 +667,7 @@ impl Live {
             http_deleted: get(counter::HTTP_DELETED),
             http_insert_failed: get(counter::HTTP_INSERT_FAILED),
             tracker_unreachable: get(counter::TRACKER_UNREACHABLE),
+            lock_waited: get(counter::LOCK_WAITED),
         }
     }
 
