@@ -30,7 +30,17 @@ fn web(net: &VethPair) -> Nginx {
 
 /// Runs tracer and tcpdump with the same arguments in `ns` around `traffic`.
 fn side_by_side(ns: &NetNs, args: &[&str], traffic: impl FnOnce()) -> (Captured, Captured) {
-    let tracer = start_tracer(ns, args);
+    side_by_side_as(ns, &[], args, traffic)
+}
+
+/// [`side_by_side`] with `ours` (tracer's own flags, `--kernel-stats`) given to tracer only.
+fn side_by_side_as(
+    ns: &NetNs,
+    ours: &[&str],
+    args: &[&str],
+    traffic: impl FnOnce(),
+) -> (Captured, Captured) {
+    let tracer = start_tracer(ns, &[ours, args].concat());
     let tcpdump = start_tcpdump(ns, args);
     traffic();
     let (mut dumps, mut ours) = stop_captures(vec![tcpdump], vec![tracer]);
@@ -562,9 +572,22 @@ fn egress_gso_packets_print_as_the_segments_tcpdump_sees() {
     );
     let _web = web(&net);
     // The server's end: its responses are egress there.
-    let (t, d) = side_by_side(&net.b, &["-i", "veth-b", "-nn", "port", "80"], || {
-        net.a.sh(V4_PAGES);
-    });
+    let (t, d) = side_by_side_as(
+        &net.b,
+        &["--kernel-stats"],
+        &["-i", "veth-b", "-nn", "port", "80"],
+        || {
+            net.a.sh(V4_PAGES);
+        },
+    );
+    // tracer split GSO packets: its hook matched fewer packets than it printed.
+    let matched = kernel_counter(&t.err, "matched").expect("kernel stats");
+    let captured = summary_count(&t.err, "captured").expect("summary");
+    assert!(
+        matched < captured,
+        "no GSO packet split: {matched} matched, {captured} captured\n{}",
+        t.err
+    );
     // tcpdump sees the segments (none longer than one MSS); unsplit, tracer would print the
     // hook's GSO packets ("length 6241") and differ.
     let segments = packets(&d.out);
