@@ -33,13 +33,6 @@ fn summary_number(err: &str, text: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Lets the records of the connections just closed come out: the kernel sends them the
-/// linger time (2 s) after each close. (Proc gives stdout only at exit, so there is no line to
-/// wait for; the margin covers the timer.)
-fn wait_linger() {
-    std::thread::sleep(Duration::from_millis(2600));
-}
-
 #[test]
 fn a_full_flow_table_evicts_and_counts_every_connection() {
     let Some(_serial) = privileged(&["nginx", "python3", "ethtool"]) else {
@@ -74,7 +67,7 @@ for s in socks:
 for s in socks:
     s.close()
 EOF"#);
-    wait_linger();
+    await_flow_table(tracer.child.id(), FlowTable::NoneClosed);
     let (status, out, err) = tracer.interrupt(SECS(10));
     assert!(status.success(), "tracer failed: {err}");
     let objs = objects(&out);
@@ -103,7 +96,7 @@ fn a_connection_seen_on_two_interfaces_counts_once_on_each() {
         let tracer = start_tracer(&net.router, &args);
         net.client
             .sh("curl -s -o /dev/null --max-time 5 http://10.78.1.2/index.html");
-        wait_linger();
+        await_flow_table(tracer.child.id(), FlowTable::Empty);
         let (status, out, err) = tracer.interrupt(SECS(10));
         assert!(status.success(), "tracer failed: {err}");
         let objs = objects(&out);
@@ -166,7 +159,7 @@ fn conn_records_beside_a_written_file_of_the_same_packets() {
         net.a
             .sh("curl -s -o /dev/null --max-time 5 http://10.77.0.2/big.html");
     }
-    wait_linger();
+    await_flow_table(tracer.child.id(), FlowTable::Empty);
     let (status, out, err) = tracer.interrupt(SECS(10));
     assert!(status.success(), "tracer failed: {err}");
     let objs = objects(&out);
@@ -328,50 +321,16 @@ fn malformed_packets_in_the_kernel_are_counted_never_fatal() {
 /// running inside its update would: the entry is rewritten from userspace with its lock word
 /// set (an LRU map's update replaces the element, so the kernel sees the new one).
 fn lock_the_entry(pid: u32) -> bool {
-    use aya::maps::{HashMap, Map, MapData};
-    use tracer_common::{conn::ConnKey, ConnEntry};
-    for id in map_ids_of(pid) {
-        let Ok(data) = MapData::from_id(id) else {
-            continue;
-        };
-        if data
-            .info()
-            .ok()
-            .and_then(|i| i.name_as_str().map(str::to_owned))
-            .as_deref()
-            != Some("CONNS")
-        {
-            continue;
-        }
-        let map = Map::from_map_data(data).expect("CONNS");
-        let mut conns: HashMap<MapData, ConnKey, ConnEntry> =
-            HashMap::try_from(map).expect("CONNS as a hash map");
-        let entries: Vec<(ConnKey, ConnEntry)> = conns.iter().filter_map(Result::ok).collect();
-        if let [(key, entry)] = entries[..] {
-            let locked = ConnEntry { lock: 1, ..entry };
-            conns.insert(key, locked, 0).expect("rewrite the entry");
-            return true;
-        }
+    let Some(mut conns) = flow_table(pid) else {
+        return false;
+    };
+    let entries: Vec<_> = conns.iter().filter_map(Result::ok).collect();
+    if let [(key, entry)] = entries[..] {
+        let locked = tracer_common::ConnEntry { lock: 1, ..entry };
+        conns.insert(key, locked, 0).expect("rewrite the entry");
+        return true;
     }
     false
-}
-
-/// The BPF map ids a process holds open, from `/proc/PID/fdinfo`.
-fn map_ids_of(pid: u32) -> Vec<u32> {
-    let mut ids: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("map_id:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 /// A packet whose connection's entry stays locked waits for the lock (`lock waited`) for a

@@ -15,8 +15,6 @@
 mod common;
 mod support;
 
-use std::time::Duration;
-
 use common::*;
 use support::tshark::{self, Params, Records};
 
@@ -79,7 +77,7 @@ fn live_records_agree_with_tshark_on_tcpdumps_file_of_the_same_load() {
         ));
     }
     // Every connection has closed; their records come the linger time (2 s) later.
-    std::thread::sleep(Duration::from_millis(2600));
+    await_flow_table(tracer.child.id(), FlowTable::Empty);
     let (dumps, ours) = stop_captures(vec![tcpdump], vec![tracer]);
     assert_eq!(
         summary_count(&dumps[0].err, "dropped by kernel"),

@@ -314,3 +314,73 @@ pub fn merge_by_time(outputs: &[&str]) -> String {
     }
     s
 }
+
+/// The kernel flow table (`CONNS`) of the tracer process `pid`, opened through the map ids
+/// it holds (`/proc/PID/fdinfo`); `None` when it holds none (no `--conn`, or not yet loaded).
+pub fn flow_table(
+    pid: u32,
+) -> Option<
+    aya::maps::HashMap<aya::maps::MapData, tracer_common::conn::ConnKey, tracer_common::ConnEntry>,
+> {
+    use aya::maps::{HashMap, Map, MapData};
+    map_ids_of(pid).into_iter().find_map(|id| {
+        let data = MapData::from_id(id).ok()?;
+        let name = data.info().ok()?.name_as_str().map(str::to_owned);
+        if name.as_deref() != Some("CONNS") {
+            return None;
+        }
+        HashMap::try_from(Map::from_map_data(data).ok()?).ok()
+    })
+}
+
+/// What [`await_flow_table`] waits for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FlowTable {
+    /// No entry left: every connection closed and its entry's timer, the linger time (2 s)
+    /// after the close, sent its record and deleted it.
+    Empty,
+    /// No closed connection left (as [`FlowTable::Empty`] for those); the open ones (an
+    /// entry a full table's evictions recreated mid-stream) come out in the exit's table
+    /// dump.
+    NoneClosed,
+}
+
+/// Waits (10 s at most) until tracer `pid`'s flow table is as `until` says. The records are
+/// then in the rings, which tracer empties before it exits.
+pub fn await_flow_table(pid: u32, until: FlowTable) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = flow_table(pid).map(|t| {
+            t.iter()
+                .filter_map(Result::ok)
+                .filter(|(_, e)| until == FlowTable::Empty || e.state.closed_ns != 0)
+                .count()
+        });
+        if left == Some(0) {
+            return;
+        }
+        if Instant::now() >= deadline {
+            eprintln!("flow table of tracer {pid}: {left:?} entries left after 10 s ({until:?})");
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The BPF map ids a process holds open, from `/proc/PID/fdinfo`.
+pub fn map_ids_of(pid: u32) -> Vec<u32> {
+    let mut ids: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("map_id:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
