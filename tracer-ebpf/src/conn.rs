@@ -93,7 +93,7 @@ fn spin_lock(word: *mut u64) -> bool {
     false
 }
 
-/// The state of [`wait_lock`]'s loop, on its caller's stack.
+/// The state of [`lock`]'s wait loop, on its stack.
 #[repr(C)]
 struct LockWait {
     word: *mut u64,
@@ -103,7 +103,7 @@ struct LockWait {
 
 /// One step of the wait: 1 (stop) once the lock is ours or the deadline passed.
 extern "C" fn lock_wait_step(i: u64, ctx: *mut c_void) -> i64 {
-    // SAFETY: `ctx` is the `LockWait` `wait_lock` passed to `bpf_loop`.
+    // SAFETY: `ctx` is the `LockWait` [`lock`] passed to `bpf_loop`.
     let w = unsafe { &mut *(ctx as *mut LockWait) };
     if try_lock(w.word) {
         w.got = 1;

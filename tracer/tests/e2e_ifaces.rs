@@ -52,18 +52,7 @@ fn deleting_the_captured_interface_ends_the_capture_within_a_second_like_tcpdump
 
 /// Adds `dev` in `ns` with its peer `peer` in `other`, 10.80.N.1/2 and fd80:N::1/2, up.
 fn add_veth(ns: &NetNs, other: &NetNs, dev: &str, peer: &str, n: u8) {
-    ns.ip(&[
-        "link",
-        "add",
-        dev,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        peer,
-        "netns",
-        &other.name,
-    ]);
+    ns.veth_to(dev, other, peer);
     for (side, d, host) in [(ns, dev, 1), (other, peer, 2)] {
         side.ip(&["addr", "add", &format!("10.80.{n}.{host}/24"), "dev", d]);
         side.ip(&[

@@ -495,18 +495,7 @@ impl Setup {
             Link::Veth => {
                 let client = NetNs::try_new("bench-c")?;
                 let server = NetNs::try_new("bench-s")?;
-                client.try_ip(&[
-                    "link",
-                    "add",
-                    "veth-c",
-                    "type",
-                    "veth",
-                    "peer",
-                    "name",
-                    "veth-s",
-                    "netns",
-                    &server.name,
-                ])?;
+                client.try_veth_to("veth-c", &server, "veth-s")?;
                 client.try_ip(&["addr", "add", "10.78.0.1/24", "dev", "veth-c"])?;
                 server.try_ip(&["addr", "add", "10.78.0.2/24", "dev", "veth-s"])?;
                 client.try_ip(&["link", "set", "veth-c", "up"])?;

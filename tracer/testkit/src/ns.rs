@@ -120,6 +120,19 @@ impl NetNs {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// A veth pair: `dev` here, `peer_dev` in `peer`.
+    pub fn try_veth_to(&self, dev: &str, peer: &NetNs, peer_dev: &str) -> Result<()> {
+        self.try_ip(&[
+            "link", "add", dev, "type", "veth", "peer", "name", peer_dev, "netns", &peer.name,
+        ])
+    }
+
+    /// [`NetNs::try_veth_to`], panicking.
+    pub fn veth_to(&self, dev: &str, peer: &NetNs, peer_dev: &str) {
+        self.try_veth_to(dev, peer, peer_dev)
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
     /// Turns off the offloads of `dev` (checksums final on the wire, no GSO/GRO), as the
     /// conformance captures were made. Best effort: a device without them is left as it is.
     pub fn offloads_off(&self, dev: &str) {
@@ -156,30 +169,8 @@ impl Routed {
         let client = NetNs::new(&format!("{tag}c"));
         let router = NetNs::new(&format!("{tag}r"));
         let server = NetNs::new(&format!("{tag}s"));
-        client.ip(&[
-            "link",
-            "add",
-            "c-r",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "r-c",
-            "netns",
-            &router.name,
-        ]);
-        server.ip(&[
-            "link",
-            "add",
-            "s-r",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "r-s",
-            "netns",
-            &router.name,
-        ]);
+        client.veth_to("c-r", &router, "r-c");
+        server.veth_to("s-r", &router, "r-s");
         for (ns, dev, addr) in [
             (&client, "c-r", "10.78.0.1/24"),
             (&router, "r-c", "10.78.0.2/24"),
@@ -213,9 +204,7 @@ impl VethPair {
     pub fn new(tag: &str) -> VethPair {
         let a = NetNs::new(&format!("{tag}a"));
         let b = NetNs::new(&format!("{tag}b"));
-        a.ip(&[
-            "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", &b.name,
-        ]);
+        a.veth_to("veth-a", &b, "veth-b");
         for (ns, dev, v4, v6, mac) in [
             (
                 &a,
@@ -239,42 +228,14 @@ impl VethPair {
             ns.offloads_off(dev);
         }
         // Neighbours known up front: no ARP/ND packets in the middle of a capture.
-        a.ip(&[
-            "neigh",
-            "add",
-            "10.77.0.2",
-            "lladdr",
-            "02:77:00:00:00:02",
-            "dev",
-            "veth-a",
-        ]);
-        b.ip(&[
-            "neigh",
-            "add",
-            "10.77.0.1",
-            "lladdr",
-            "02:77:00:00:00:01",
-            "dev",
-            "veth-b",
-        ]);
-        a.ip(&[
-            "neigh",
-            "add",
-            "fd77::2",
-            "lladdr",
-            "02:77:00:00:00:02",
-            "dev",
-            "veth-a",
-        ]);
-        b.ip(&[
-            "neigh",
-            "add",
-            "fd77::1",
-            "lladdr",
-            "02:77:00:00:00:01",
-            "dev",
-            "veth-b",
-        ]);
+        for (ns, dev, addr, mac) in [
+            (&a, "veth-a", "10.77.0.2", "02:77:00:00:00:02"),
+            (&b, "veth-b", "10.77.0.1", "02:77:00:00:00:01"),
+            (&a, "veth-a", "fd77::2", "02:77:00:00:00:02"),
+            (&b, "veth-b", "fd77::1", "02:77:00:00:00:01"),
+        ] {
+            ns.ip(&["neigh", "add", addr, "lladdr", mac, "dev", dev]);
+        }
         VethPair { a, b }
     }
 }

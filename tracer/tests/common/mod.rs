@@ -168,23 +168,30 @@ pub fn nc_chat(ns_server: &NetNs, ns_client: &NetNs, listen: &str, connect: &str
     let _ = server.wait(Duration::from_secs(8));
 }
 
+/// The `/proc/PID/fdinfo` texts of a process's open descriptors.
+fn fdinfos(pid: u32) -> impl Iterator<Item = String> {
+    std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+}
+
+/// A numeric field (`prog_id:`, `link_id:`, `map_id:`) of an fdinfo text.
+fn fdinfo_field(info: &str, name: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// The BPF program and link ids a process holds open, from `/proc/PID/fdinfo`.
 pub fn bpf_objects_of(pid: u32) -> (Vec<u64>, Vec<u64>) {
     let mut progs = Vec::new();
     let mut links = Vec::new();
-    let dir = format!("/proc/{pid}/fdinfo");
-    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let Ok(info) = std::fs::read_to_string(e.path()) else {
-            continue;
-        };
-        let field = |name: &str| -> Option<u64> {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().parse().ok())
-        };
-        if let Some(id) = field("link_id:") {
+    for info in fdinfos(pid) {
+        if let Some(id) = fdinfo_field(&info, "link_id:") {
             links.push(id);
-        } else if let Some(id) = field("prog_id:") {
+        } else if let Some(id) = fdinfo_field(&info, "prog_id:") {
             progs.push(id);
         }
     }
@@ -369,16 +376,9 @@ pub fn await_flow_table(pid: u32, until: FlowTable) {
 
 /// The BPF map ids a process holds open, from `/proc/PID/fdinfo`.
 pub fn map_ids_of(pid: u32) -> Vec<u32> {
-    let mut ids: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter_map(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("map_id:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
+    let mut ids: Vec<u32> = fdinfos(pid)
+        .filter_map(|info| fdinfo_field(&info, "map_id:"))
+        .filter_map(|id| u32::try_from(id).ok())
         .collect();
     ids.sort();
     ids.dedup();
