@@ -271,6 +271,8 @@ pub mod state {
     pub const SAW_SYN_ACK: u8 = 1;
     /// The record was taken: the entry is going away, updates no longer count.
     pub const FINISHED: u8 = 2;
+    /// The kernel refused the entry a timer: no callback will end it, the loader must.
+    pub const NO_TIMER: u8 = 4;
 }
 
 /// Everything kept per connection. Times are in the driver's clock (kernel: CLOCK_MONOTONIC

@@ -473,6 +473,9 @@ pub mod config_flag {
     pub const HTTP: u32 = 4;
     /// The loader is reading the tables at exit: timers no longer take records.
     pub const STOPPING: u32 = 8;
+    /// Tests only: act as if the kernel refused every entry's timer, as it does when it
+    /// cannot allocate one, so that the loader's fallback runs.
+    pub const REFUSE_TIMERS: u32 = 16;
 }
 
 /// Most interfaces the `SOFTWARE_TX` map can mark.
@@ -538,8 +541,12 @@ pub mod counter {
     /// Packet updates that found their entry locked past the first spin and waited for it
     /// (its holder was not running: a descheduled vCPU, a hard interrupt). Not lost.
     pub const LOCK_WAITED: u32 = 22;
+    /// Entries the kernel refused a timer (`bpf_timer_init` found no memory: an allocation
+    /// in softirq context, charged to the loader's memory cgroup). Marked
+    /// `state::NO_TIMER`; later packets try again, and the loader ends those still without one.
+    pub const TIMER_REFUSED: u32 = 23;
     /// Number of counters.
-    pub const COUNT: u32 = 23;
+    pub const COUNT: u32 = 24;
 }
 
 #[cfg(feature = "user")]

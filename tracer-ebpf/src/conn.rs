@@ -15,7 +15,9 @@
 //!
 //! Each entry carries a `bpf_timer`: armed for the idle time when the entry is created, for the
 //! linger time when the connection closes. Its callback takes the record, flushes unanswered
-//! HTTP requests, and deletes the entry.
+//! HTTP requests, and deletes the entry. The kernel allocates the timer on first use and may
+//! refuse (no memory): such an entry is marked `NO_TIMER`, its later packets try again, and
+//! the loader ends it if it is still without one when it is due (`Live::end_timerless`).
 
 use core::{
     ffi::c_void,
@@ -61,6 +63,7 @@ static CONN_ZERO: Array<[u64; core::mem::size_of::<ConnEntry>() / 8], 1> = Array
 static HTTP_ZERO: Array<HttpState, 1> = Array::new();
 
 const EEXIST: i32 = 17;
+const EBUSY: i64 = 16;
 const CLOCK_MONOTONIC: u64 = 1;
 /// Attempts at the lock inline, enough for a holder that is running (see the module doc).
 const LOCK_SPINS: u32 = 64;
@@ -220,13 +223,7 @@ fn track(frame: &FrameBytes, fields: &PacketFields, ifindex: u32, segs: u32, now
     if st.first_ns == 0 {
         // The first packet of a new entry: whoever locks it first sets it up.
         st.start(now);
-        let t = timer(entry);
-        // SAFETY: the timer of a CONNS value; CONNS is the map holding it.
-        unsafe {
-            bpf_timer_init(t, &CONNS as *const _ as *mut c_void, CLOCK_MONOTONIC);
-            bpf_timer_set_callback(t, conn_timer as *mut c_void);
-            bpf_timer_start(t, cfg.conn_idle_ns, 0);
-        }
+        arm_timer(entry, cfg.conn_idle_ns, cfg);
     } else if st.starts_new_connection(side, &seg) {
         // A reused port pair: the old connection ends here.
         emit_conn(&key, st, now, cfg);
@@ -235,8 +232,7 @@ fn track(frame: &FrameBytes, fields: &PacketFields, ifindex: u32, segs: u32, now
         }
         count(counter::CONN_ENDED);
         st.start(now);
-        // SAFETY: an initialised timer of a CONNS value.
-        unsafe { bpf_timer_start(timer(entry), cfg.conn_idle_ns, 0) };
+        arm_timer(entry, cfg.conn_idle_ns, cfg);
     }
     let u = st.update(now, side, &seg, segs);
     // Wire segments, as the connection's packet counts take them.
@@ -262,10 +258,42 @@ fn track(frame: &FrameBytes, fields: &PacketFields, ifindex: u32, segs: u32, now
         }
     }
     if u & upd::CLOSED_NOW != 0 {
-        // SAFETY: an initialised timer of a CONNS value.
-        unsafe { bpf_timer_start(timer(entry), cfg.conn_linger_ns, 0) };
+        arm_timer(entry, cfg.conn_linger_ns, cfg);
+    } else if st.bits & state::NO_TIMER != 0 {
+        // Refused before: try again, for what is left of the wait.
+        let left = match st.on_timer(now, cfg.conn_idle_ns, cfg.conn_linger_ns) {
+            TimerVerdict::Rearm(ns) => ns,
+            TimerVerdict::Finish(_) => 1,
+        };
+        arm_timer(entry, left, cfg);
     }
     unlock(lock_word);
+}
+
+/// Starts the entry's timer to fire in `ns`, setting it up first if it has none (a new
+/// entry, or one refused before). The kernel allocates a timer on its first use and can
+/// refuse (no memory in softirq context): the entry is then marked `NO_TIMER`, counted once
+/// as `TIMER_REFUSED`, and ended by a later packet's retry or by the loader. Under the lock.
+#[inline(always)]
+fn arm_timer(entry: *mut ConnEntry, ns: u64, cfg: &Config) {
+    let t = timer(entry);
+    let armed = cfg.flags & config_flag::REFUSE_TIMERS == 0
+        // SAFETY: the timer of a CONNS value; CONNS is the map holding it. -EBUSY: it has
+        // one already.
+        && unsafe {
+            let r = bpf_timer_init(t, &CONNS as *const _ as *mut c_void, CLOCK_MONOTONIC);
+            (r == 0 || r == -EBUSY)
+                && bpf_timer_set_callback(t, conn_timer as *mut c_void) == 0
+                && bpf_timer_start(t, ns, 0) == 0
+        };
+    // SAFETY: a map value pointer, valid for this run, its fields ours under the lock.
+    let st = unsafe { &mut (*entry).state };
+    if armed {
+        st.bits &= !state::NO_TIMER;
+    } else if st.bits & state::NO_TIMER == 0 {
+        st.bits |= state::NO_TIMER;
+        count(counter::TIMER_REFUSED);
+    }
 }
 
 /// The entry's timer: end the connection (idle, or linger after its close) or look again.
@@ -291,7 +319,12 @@ unsafe extern "C" fn conn_timer(map: *mut c_void, key: *mut ConnKey, entry: *mut
     match st.on_timer(now, cfg.conn_idle_ns, cfg.conn_linger_ns) {
         TimerVerdict::Rearm(ns) => {
             // SAFETY: the timer of this entry.
-            unsafe { bpf_timer_start(timer(entry), ns, 0) };
+            if unsafe { bpf_timer_start(timer(entry), ns, 0) } != 0
+                && st.bits & state::NO_TIMER == 0
+            {
+                st.bits |= state::NO_TIMER;
+                count(counter::TIMER_REFUSED);
+            }
             unlock(lock_word);
         }
         TimerVerdict::Finish(reason) => {

@@ -153,6 +153,11 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub conn_idle: u64,
 
+    /// Tests only: the kernel programs act as if the kernel refused every connection's
+    /// timer, so that tracer's own ending of such connections can be checked.
+    #[arg(long, hide = true)]
+    pub test_refuse_kernel_timers: bool,
+
     /// Every TCP state change of this network namespace's sockets with the owning process,
     /// from the kernel's tracepoints (like bcc's tcpstates); the expression's host and port
     /// parts filter them (local is the source). No packet lines.

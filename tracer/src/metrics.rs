@@ -30,6 +30,7 @@
 //! | `tracer_tcp_sockets` | gauge | `state` | sockets in each state (`--states`) |
 //! | `tracer_records_lost_total` | counter | | records the kernel's rings had no room for |
 //! | `tracer_conn_evictions_total` | counter | | connections evicted from the full flow table, without a record |
+//! | `tracer_conn_timers_refused_total` | counter | | connections the kernel refused a timer (no memory); their records still come, from tracer, up to a second late |
 //!
 //! `method` is the request's method token (one of tshark's list, so the label set is bounded);
 //! `status_class` is `1xx` ... `5xx`, or `other` for a status outside 100-599. State names are
@@ -186,6 +187,7 @@ pub struct Metrics {
     sockets: Family<StateLabels, Gauge>,
     records_lost: Counter,
     evictions: Counter,
+    timers_refused: Counter,
     ports: Mutex<HashMap<u16, Arc<PortSet>>>,
     /// States [`Metrics::set_sockets`] has set: those missing from a later call go to 0.
     socket_states: Mutex<Vec<&'static str>>,
@@ -237,6 +239,7 @@ impl Metrics {
             sockets: Family::default(),
             records_lost: Counter::default(),
             evictions: Counter::default(),
+            timers_refused: Counter::default(),
             ports: Mutex::new(HashMap::new()),
             socket_states: Mutex::new(Vec::new()),
             registry: Registry::default(),
@@ -303,6 +306,11 @@ impl Metrics {
             "tracer_conn_evictions",
             "Connections evicted from the full flow table, without a record",
             m.evictions.clone(),
+        );
+        registry.register(
+            "tracer_conn_timers_refused",
+            "Connections the kernel refused a timer (no memory), ended by tracer instead",
+            m.timers_refused.clone(),
         );
         Arc::new(Metrics { registry, ..m })
     }
@@ -421,6 +429,11 @@ impl Metrics {
         follow(&self.records_lost, total);
     }
 
+    /// The kernel's running total of connection timers refused (never goes down).
+    pub fn set_timers_refused(&self, total: u64) {
+        follow(&self.timers_refused, total);
+    }
+
     /// The running total of connections evicted from the flow table (never goes down).
     pub fn set_conn_evictions(&self, total: u64) {
         follow(&self.evictions, total);
@@ -479,6 +492,7 @@ impl KernelFeed {
     pub fn tick(&mut self, live: &Live, now: u64) {
         let before = live.counters();
         self.metrics.set_records_lost(before.records_lost);
+        self.metrics.set_timers_refused(before.timer_refused);
         if now >= self.next_sockets_ns {
             self.next_sockets_ns = now + SOCKETS_REFRESH.as_nanos() as u64;
             if let Ok(socks) = crate::live::sockdiag::tcp_sockets() {

@@ -710,6 +710,7 @@ impl LiveCapture {
                 max_conns: args.max_conns,
                 idle_ns: args.conn_idle.saturating_mul(1_000_000_000),
                 linger_ns: CLOSE_LINGER_NS,
+                refuse_timers: args.test_refuse_kernel_timers,
             }),
         };
         let link = if cooked {
@@ -932,6 +933,9 @@ impl LiveCapture {
         let mut links = self.link_events.take();
         // tcpdump's SIGUSR1: the counts so far, on one line of stderr.
         let mut sigusr1 = signal(SignalKind::user_defined1())?;
+        // Connections tracer ended itself (their kernel timer refused), to go after what the
+        // rings hold.
+        let mut ended = Vec::new();
         let end = loop {
             let mut stop = None;
             let mut changes = None;
@@ -969,8 +973,12 @@ impl LiveCapture {
                     feed.tick(&self.live, now);
                 }
                 last_clock = now;
+                ended = self.live.end_timerless(now)?;
             }
             let mut flow = self.deliver(now, stop.is_some())?;
+            if flow.is_continue() && !ended.is_empty() {
+                flow = self.sink_events(&std::mem::take(&mut ended))?;
+            }
             if let (Some(at), Some(every)) = (next_stats, self.stats_every) {
                 if std::time::Instant::now() >= at && flow.is_continue() {
                     next_stats = Some(at + every);
@@ -1018,6 +1026,20 @@ impl LiveCapture {
         }
     }
 
+    /// Records read from the kernel's tables, to the sink.
+    fn sink_events(&mut self, events: &[Event]) -> Result<ControlFlow<()>> {
+        let tb = TimeBase::Monotonic(self.decoder.clock);
+        let mut flow = ControlFlow::Continue(());
+        for e in events {
+            flow = self.sink.event(*e, &tb)?;
+            if flow.is_break() {
+                break;
+            }
+        }
+        self.sink.flush()?;
+        Ok(flow)
+    }
+
     /// SIGUSR1: the exit summary so far as one line, as tcpdump's `info(0)` prints it
     /// (`tracer: 5 packets captured, 5 packets received by filter, 0 packets dropped by
     /// kernel`).
@@ -1042,13 +1064,8 @@ impl LiveCapture {
             let d = self.live.dump_tables(now)?;
             // Everything goes: a Break (-c, closed reader) has nothing left to stop.
             let _ = self.deliver(now, true)?;
-            let tb = TimeBase::Monotonic(self.decoder.clock);
-            for e in &d.events {
-                if self.sink.event(*e, &tb)?.is_break() {
-                    break;
-                }
-            }
-            self.sink.flush()?;
+            // A Break (-c, closed reader) has nothing left to stop.
+            let _ = self.sink_events(&d.events)?;
             dump = Some(d);
         }
         Ok((self.live.counters(), dump))
@@ -1129,6 +1146,15 @@ fn summary(
                 )?;
             }
         }
+        if counters.timer_refused > 0 {
+            writeln!(
+                err,
+                "{} connection timer{} refused by the kernel (no memory): tracer ended {} of those connections itself",
+                counters.timer_refused,
+                plural(counters.timer_refused),
+                counters.ended_by_loader
+            )?;
+        }
         if counters.http_overflow > 0 {
             writeln!(
                 err,
@@ -1203,11 +1229,13 @@ fn summary(
         if cap.analytics {
             writeln!(
                 err,
-                "kernel: {} packets tracked, {} untrackable, {} connections created, {} ended, {} insert failed, {} lock waited, {} lock busy, {} late, {} records sent, {} records lost, {} HTTP entries created, {} deleted, {} requests overflowed, {} insert failed",
+                "kernel: {} packets tracked, {} untrackable, {} connections created, {} ended, {} ended by tracer, {} timers refused, {} insert failed, {} lock waited, {} lock busy, {} late, {} records sent, {} records lost, {} HTTP entries created, {} deleted, {} requests overflowed, {} insert failed",
                 counters.tracked,
                 counters.untrackable,
                 counters.conn_created,
                 counters.conn_ended,
+                counters.ended_by_loader,
+                counters.timer_refused,
                 counters.conn_insert_failed,
                 counters.lock_waited,
                 counters.lock_busy,

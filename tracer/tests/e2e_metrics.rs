@@ -432,16 +432,17 @@ fn a_full_flow_table_shows_its_evictions_and_conn_prints_without_http() {
         ],
     );
     tracer.wait_for_stderr("serving metrics at", Duration::from_secs(5));
-    // 64 connections open at once, each with one request, closed together.
+    // 64 connections, each answered before the next opens (its entry is the table's newest
+    // for its whole exchange), all left open, then closed together: their closes find most
+    // entries evicted.
     net.a.sh(r#"python3 - <<'EOF'
 import socket
 socks = []
 for i in range(64):
     s = socket.create_connection(('10.77.0.2', 80), timeout=5)
     s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-    socks.append(s)
-for s in socks:
     s.recv(4096)
+    socks.append(s)
 for s in socks:
     s.close()
 EOF"#);
@@ -488,7 +489,6 @@ EOF"#);
     // came after the last scrape.
     let ended = objs.iter().filter(|o| o["close"] != "open").count();
     assert_eq!(conns_metric, ended as f64, "{out}");
-    // Exchanges were counted (those of connections evicted before their response went
-    // with them, or count as unpaired).
-    assert!(http_metric > 0.0 && http_metric <= 64.0, "{http_metric}");
+    // Every exchange was paired while its connection's entry was fresh.
+    assert_eq!(http_metric, 64.0, "{err}");
 }

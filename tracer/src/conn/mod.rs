@@ -9,7 +9,7 @@ mod tracker;
 
 pub use output::{RecordPrinter, RecordSelect, TimeBase};
 pub use sockets::Sockets;
-pub use tracker::{Tracker, TrackerOptions};
+pub use tracker::{finish, Tracker, TrackerOptions};
 
 pub use tracer_common::Event;
 

@@ -192,8 +192,10 @@ impl Tracker {
     }
 }
 
-/// The connection's record, after the requests it left unanswered.
-fn finish(
+/// The records a connection ending at `now` leaves, as the kernel sends them: its own, then
+/// those of the HTTP requests it left unanswered. The kernel's table dump and tracer's ending
+/// of timerless entries use it too.
+pub fn finish(
     key: &ConnKey,
     st: &ConnState,
     http: Option<&HttpState>,

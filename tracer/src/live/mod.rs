@@ -34,11 +34,10 @@ use aya::{
 use thiserror::Error;
 use tracer_common::{
     config_flag,
-    conn::{state, ConnKey, HttpState, HTTP_PENDING},
+    conn::{close, state, ConnKey, HttpState, TimerVerdict},
     counter,
     filter::MAX_FILTER_INSNS,
-    kind, Config, ConnEntry, ConnRecord, Event, FilterInsn, HttpRecord, SockOffsets, MAX_RINGS,
-    RECORD_VERSION,
+    Config, ConnEntry, Event, FilterInsn, SockOffsets, MAX_RINGS,
 };
 
 use self::{iface::Interface, rings::RingSet};
@@ -97,6 +96,8 @@ pub struct AnalyticsOptions {
     pub max_conns: u32,
     pub idle_ns: u64,
     pub linger_ns: u64,
+    /// Tests only: the kernel programs act as if every timer were refused.
+    pub refuse_timers: bool,
 }
 
 /// Why live capture could not start.
@@ -180,6 +181,10 @@ pub struct Counters {
     pub http_insert_failed: u64,
     pub tracker_unreachable: u64,
     pub lock_waited: u64,
+    pub timer_refused: u64,
+    /// Connections the loader ended because the kernel had refused their timers (counted in
+    /// `conn_ended` too).
+    pub ended_by_loader: u64,
 }
 
 impl Counters {
@@ -218,6 +223,21 @@ pub struct Live {
     pub loaded: Vec<(&'static str, Option<u32>, std::time::Duration)>,
     /// What could not be set up but was not needed (printed with -v).
     pub notes: Vec<String>,
+    /// With `--conn`: the idle and linger times the kernel's timers use.
+    conn_times: Option<(u64, u64)>,
+    timerless: TimerlessSweep,
+}
+
+/// What [`Live::end_timerless`] knows between its runs.
+#[derive(Debug, Default)]
+struct TimerlessSweep {
+    /// `TIMER_REFUSED` as read before the last walk that found no timerless entry left.
+    refused_seen: u64,
+    /// The last walk left timerless entries that were not due yet.
+    pending: bool,
+    /// Connections and HTTP entries the loader ended and deleted.
+    conns_ended: u64,
+    http_deleted: u64,
 }
 
 fn program_error(program: &'static str, e: ProgramError) -> LiveError {
@@ -314,6 +334,8 @@ impl Live {
             hooks: Hooks::default(),
             loaded: Vec::new(),
             notes: Vec::new(),
+            conn_times: opts.analytics.as_ref().map(|a| (a.idle_ns, a.linger_ns)),
+            timerless: TimerlessSweep::default(),
         };
         if opts.analytics.is_some() {
             live.load_trackers()?;
@@ -656,7 +678,7 @@ impl Live {
             tracked: get(counter::TRACKED),
             untrackable: get(counter::UNTRACKABLE),
             conn_created: get(counter::CONN_CREATED),
-            conn_ended: get(counter::CONN_ENDED),
+            conn_ended: get(counter::CONN_ENDED) + self.timerless.conns_ended,
             conn_insert_failed: get(counter::CONN_INSERT_FAILED),
             lock_busy: get(counter::LOCK_BUSY),
             late_update: get(counter::LATE_UPDATE),
@@ -664,10 +686,12 @@ impl Live {
             records_lost: get(counter::RECORDS_LOST),
             http_overflow: get(counter::HTTP_OVERFLOW),
             http_created: get(counter::HTTP_CREATED),
-            http_deleted: get(counter::HTTP_DELETED),
+            http_deleted: get(counter::HTTP_DELETED) + self.timerless.http_deleted,
             http_insert_failed: get(counter::HTTP_INSERT_FAILED),
             tracker_unreachable: get(counter::TRACKER_UNREACHABLE),
             lock_waited: get(counter::LOCK_WAITED),
+            timer_refused: get(counter::TIMER_REFUSED),
+            ended_by_loader: self.timerless.conns_ended,
         }
     }
 
@@ -700,27 +724,139 @@ impl Live {
         left.retain(|(_, e)| e.state.bits & state::FINISHED == 0 && e.state.first_ns != 0);
         left.sort_by_key(|(k, e)| (e.state.first_ns, *k));
         for (key, e) in left {
-            dump.events.push(Event::Conn(ConnRecord {
-                kind: kind::CONN,
-                version: RECORD_VERSION,
-                ifindex: key.ifindex,
-                timestamp_ns: now,
-                key,
-                state: e.state,
-            }));
-            let Ok(hs) = http.get(&key, 0) else {
-                continue;
-            };
-            for k in 0..HTTP_PENDING as u32 {
-                if let Some(i) = hs.unanswered(k) {
-                    let mut rec = HttpRecord::empty(&key, e.state.client, now);
-                    rec.set_request(&hs.pending[i]);
-                    dump.events.push(Event::Http(rec));
-                }
-            }
+            let hs = http.get(&key, 0).ok();
+            crate::conn::finish(&key, &e.state, hs.as_ref(), now, &mut |ev| {
+                dump.events.push(ev)
+            });
         }
         Ok(dump)
     }
+
+    /// Ends the connections whose timer the kernel refused (`state::NO_TIMER`) once they are
+    /// due, as the timer's callback would have: their records (the connection's, then its
+    /// unanswered HTTP requests), the entries deleted. Walks the flow table only while such
+    /// entries may exist: after the kernel counted a refusal, and until a walk finds none.
+    /// An entry is taken with one lookup-and-delete, so the record is the entry's last state.
+    pub fn end_timerless(&mut self, now: u64) -> Result<Vec<Event>, LiveError> {
+        let mut events = Vec::new();
+        let Some((idle_ns, linger_ns)) = self.conn_times else {
+            return Ok(events);
+        };
+        let refused = self.counters().timer_refused;
+        if refused == self.timerless.refused_seen && !self.timerless.pending {
+            return Ok(events);
+        }
+        let conns: HashMap<&MapData, ConnKey, ConnEntry> = typed_map_ref(&self.ebpf, "CONNS")?;
+        let timerless = |e: &ConnEntry| {
+            e.state.bits & (state::NO_TIMER | state::FINISHED) == state::NO_TIMER
+                && e.state.first_ns != 0
+        };
+        let mut due = Vec::new();
+        let mut pending = false;
+        for (key, e) in conns.iter().filter_map(Result::ok) {
+            if !timerless(&e) {
+                continue;
+            }
+            match e.state.on_timer(now, idle_ns, linger_ns) {
+                TimerVerdict::Finish(_) => due.push(key),
+                TimerVerdict::Rearm(_) => pending = true,
+            }
+        }
+        for key in due {
+            // Gone already (evicted), or changed since the walk: a packet may have given it a
+            // timer; taken all the same, it ends here with what it holds.
+            let Some(mut e) = lookup_and_delete::<_, ConnEntry>(&self.ebpf, "CONNS", &key)? else {
+                continue;
+            };
+            if e.state.bits & state::FINISHED != 0 {
+                continue;
+            }
+            e.state.close = match e.state.on_timer(now, idle_ns, linger_ns) {
+                TimerVerdict::Finish(reason) => reason,
+                TimerVerdict::Rearm(_) if e.state.close != close::OPEN => e.state.close,
+                TimerVerdict::Rearm(_) => close::IDLE,
+            };
+            e.state.bits |= state::FINISHED;
+            let hs = lookup_and_delete::<_, HttpState>(&self.ebpf, "HTTP", &key)?;
+            crate::conn::finish(&key, &e.state, hs.as_ref(), now, &mut |ev| events.push(ev));
+            self.timerless.conns_ended += 1;
+            self.timerless.http_deleted += u64::from(hs.is_some());
+        }
+        self.timerless.pending = pending;
+        if !pending {
+            self.timerless.refused_seen = refused;
+        }
+        Ok(events)
+    }
+}
+
+/// `BPF_MAP_LOOKUP_AND_DELETE_ELEM` on a hash map (kernel 5.14; aya has it only for queues
+/// and stacks): the value at the moment it was deleted, or None when the key is not there.
+fn lookup_and_delete<K: aya::Pod, V: aya::Pod>(
+    ebpf: &Ebpf,
+    name: &'static str,
+    key: &K,
+) -> Result<Option<V>, LiveError> {
+    use std::os::fd::{AsFd, AsRawFd};
+    let err = |source| LiveError::Map { map: name, source };
+    let map = match ebpf.map(name) {
+        Some(Map::HashMap(d) | Map::LruHashMap(d)) => d,
+        _ => return Err(err(MapError::InvalidName { name: name.into() })),
+    };
+    let info = map.info().map_err(err)?;
+    let (k, v) = (size_of::<K>(), size_of::<V>());
+    if info.key_size() as usize != k {
+        return Err(err(MapError::InvalidKeySize {
+            size: k,
+            expected: info.key_size() as usize,
+        }));
+    }
+    if info.value_size() as usize != v {
+        return Err(err(MapError::InvalidValueSize {
+            size: v,
+            expected: info.value_size() as usize,
+        }));
+    }
+    const BPF_MAP_LOOKUP_AND_DELETE_ELEM: libc::c_long = 21;
+    /// The `map_elem` part of `union bpf_attr`.
+    #[repr(C)]
+    struct MapElemAttr {
+        map_fd: u32,
+        _pad: u32,
+        key: u64,
+        value: u64,
+        flags: u64,
+    }
+    let mut value = std::mem::MaybeUninit::<V>::zeroed();
+    let attr = MapElemAttr {
+        map_fd: map.fd().as_fd().as_raw_fd() as u32,
+        _pad: 0,
+        key: key as *const K as u64,
+        value: value.as_mut_ptr() as u64,
+        flags: 0,
+    };
+    // SAFETY: attr points at a valid bpf_attr prefix; key and value are as large as the
+    // map's key and value (checked above).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_MAP_LOOKUP_AND_DELETE_ELEM,
+            &attr as *const MapElemAttr,
+            std::mem::size_of::<MapElemAttr>(),
+        )
+    };
+    if r == 0 {
+        // SAFETY: the kernel wrote a whole value.
+        return Ok(Some(unsafe { value.assume_init() }));
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ENOENT) {
+        return Ok(None);
+    }
+    Err(err(MapError::SyscallError(aya::sys::SyscallError {
+        call: "bpf_map_lookup_and_delete_elem",
+        io_error: e,
+    })))
 }
 
 /// A map of the object as its typed view, read-only.
@@ -898,6 +1034,9 @@ fn setup_maps(ebpf: &mut Ebpf, opts: &LiveOptions) -> Result<Vec<RingBuf<MapData
         flags |= config_flag::CONNS;
         if a.http {
             flags |= config_flag::HTTP;
+        }
+        if a.refuse_timers {
+            flags |= config_flag::REFUSE_TIMERS;
         }
         (idle, linger) = (a.idle_ns, a.linger_ns);
     }
