@@ -832,6 +832,7 @@ mod tests {
             "tracer_tcp_sockets",
             "tracer_records_lost_total",
             "tracer_conn_evictions_total",
+            "tracer_conn_timers_refused_total",
         ]
         .map(String::from)
         .into();
@@ -867,6 +868,7 @@ mod tests {
                 "tracer_tcp_sockets gauge",
                 "tracer_records_lost counter",
                 "tracer_conn_evictions counter",
+                "tracer_conn_timers_refused counter",
             ]
             .into(),
             "{text}"
@@ -991,6 +993,8 @@ mod tests {
         let get = |n: &str, l: &str| s[&(n.to_string(), norm(l))];
         assert_eq!(get("tracer_records_lost_total", ""), 4.0);
         assert_eq!(get("tracer_conn_evictions_total", ""), 2.0);
+        m.set_timers_refused(5);
+        m.set_timers_refused(2);
         m.set_records_lost(10);
         m.set_conn_evictions(7);
         m.set_sockets(&[("TCP_ESTABLISHED", 5), ("TIME_WAIT", 2)]);
@@ -998,6 +1002,7 @@ mod tests {
         let get = |n: &str, l: &str| s[&(n.to_string(), norm(l))];
         assert_eq!(get("tracer_records_lost_total", ""), 10.0);
         assert_eq!(get("tracer_conn_evictions_total", ""), 7.0);
+        assert_eq!(get("tracer_conn_timers_refused_total", ""), 5.0);
         assert_eq!(get("tracer_tcp_sockets", r#"state="ESTABLISHED""#), 5.0);
         assert_eq!(get("tracer_tcp_sockets", r#"state="TIME_WAIT""#), 2.0);
         // LISTEN was given before and not now.
@@ -1006,13 +1011,14 @@ mod tests {
 
     #[test]
     fn an_empty_exposition_is_well_formed() {
-        // Labelled families appear with their first sample; the two totals at once.
+        // Labelled families appear with their first sample; the three totals at once.
         let text = Metrics::new().encode();
         assert!(text.ends_with("# EOF\n"));
         assert_eq!(
             samples(&text).into_keys().collect::<Vec<_>>(),
             [
                 ("tracer_conn_evictions_total".into(), String::new()),
+                ("tracer_conn_timers_refused_total".into(), String::new()),
                 ("tracer_records_lost_total".into(), String::new())
             ]
         );

@@ -719,3 +719,23 @@ fn offloads_changed_while_capturing_reach_the_kernel_too() {
     let (d, t) = stop_captures(vec![tcpdump], vec![tracer]);
     assert_same_as_tcpdump(&t[0].out, &d[0].out, TOLERANCE_US);
 }
+
+#[test]
+fn only_same_microsecond_packets_going_opposite_ways_may_print_in_either_order() {
+    let a = "12:00:00.000010 IP 10.0.0.1.5 > 10.0.0.2.80: Flags [.], ack 2, win 1, length 0";
+    let b = "12:00:00.000010 IP 10.0.0.2.80 > 10.0.0.1.5: Flags [.], ack 2, win 1, length 0";
+    let c = "12:00:00.000011 IP 10.0.0.2.80 > 10.0.0.1.5: Flags [F.], seq 1, win 1, length 0";
+    let same_way = "12:00:00.000010 IP 10.0.0.1.5 > 10.0.0.2.80: Flags [P.], seq 1:2, length 1";
+    let lines = |v: &[&str]| v.join("\n");
+    // Swapped: accepted, and the rest still checked.
+    assert_same_as_tcpdump(&lines(&[b, a, c]), &lines(&[a, b, c]), 5);
+    let refused = |ours: &[&str], theirs: &[&str]| {
+        let (o, t) = (lines(ours), lines(theirs));
+        std::panic::catch_unwind(|| assert_same_as_tcpdump(&o, &t, 5)).is_err()
+    };
+    // Another microsecond, or the same way: the order is tcpdump's.
+    assert!(refused(&[c, b], &[b, c]));
+    assert!(refused(&[same_way, a], &[a, same_way]));
+    // A swap does not excuse a different packet.
+    assert!(refused(&[b, a, a], &[a, b, c]));
+}
