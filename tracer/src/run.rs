@@ -936,6 +936,7 @@ impl LiveCapture {
         // Connections tracer ended itself (their kernel timer refused), to go after what the
         // rings hold.
         let mut ended = Vec::new();
+        let mut sweep_failed = false;
         let end = loop {
             let mut stop = None;
             let mut changes = None;
@@ -973,7 +974,15 @@ impl LiveCapture {
                     feed.tick(&self.live, now);
                 }
                 last_clock = now;
-                ended = self.live.end_timerless(now)?;
+                match self.live.end_timerless(now) {
+                    Ok(e) => ended = e,
+                    // Said once; the connections then end at exit, as the table dump.
+                    Err(e) if !sweep_failed => {
+                        sweep_failed = true;
+                        eprintln!("tracer: ending connections the kernel refused a timer: {e}");
+                    }
+                    Err(_) => {}
+                }
             }
             let mut flow = self.deliver(now, stop.is_some())?;
             if flow.is_continue() && !ended.is_empty() {

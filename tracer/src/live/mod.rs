@@ -13,6 +13,7 @@ pub mod ethtool;
 pub mod gso;
 pub mod iface;
 pub mod links;
+pub mod rawhash;
 pub mod record;
 pub mod rings;
 pub mod sockdiag;
@@ -40,7 +41,7 @@ use tracer_common::{
     Config, ConnEntry, Event, FilterInsn, SockOffsets, MAX_RINGS,
 };
 
-use self::{iface::Interface, rings::RingSet};
+use self::{iface::Interface, rawhash::RawHash, rings::RingSet};
 
 /// The kernel object, built by `cargo xtask build-ebpf` and embedded by `build.rs`
 /// (empty when it was not built).
@@ -746,26 +747,27 @@ impl Live {
         if refused == self.timerless.refused_seen && !self.timerless.pending {
             return Ok(events);
         }
-        let conns: HashMap<&MapData, ConnKey, ConnEntry> = typed_map_ref(&self.ebpf, "CONNS")?;
-        let timerless = |e: &ConnEntry| {
-            e.state.bits & (state::NO_TIMER | state::FINISHED) == state::NO_TIMER
-                && e.state.first_ns != 0
-        };
+        let conns = RawHash::<ConnKey, ConnEntry>::open(&self.ebpf, "CONNS")?;
+        let http = RawHash::<ConnKey, HttpState>::open(&self.ebpf, "HTTP")?;
         let mut due = Vec::new();
         let mut pending = false;
-        for (key, e) in conns.iter().filter_map(Result::ok) {
-            if !timerless(&e) {
-                continue;
+        // In batches: the walk runs every second while refused entries exist, on a table of
+        // up to --max-conns entries.
+        conns.for_each(|key, e| {
+            if e.state.bits & (state::NO_TIMER | state::FINISHED) != state::NO_TIMER
+                || e.state.first_ns == 0
+            {
+                return;
             }
             match e.state.on_timer(now, idle_ns, linger_ns) {
-                TimerVerdict::Finish(_) => due.push(key),
+                TimerVerdict::Finish(_) => due.push(*key),
                 TimerVerdict::Rearm(_) => pending = true,
             }
-        }
+        })?;
         for key in due {
             // Gone already (evicted), or changed since the walk: a packet may have given it a
             // timer; taken all the same, it ends here with what it holds.
-            let Some(mut e) = lookup_and_delete::<_, ConnEntry>(&self.ebpf, "CONNS", &key)? else {
+            let Some(mut e) = conns.lookup_and_delete(&key)? else {
                 continue;
             };
             if e.state.bits & state::FINISHED != 0 {
@@ -777,7 +779,7 @@ impl Live {
                 TimerVerdict::Rearm(_) => close::IDLE,
             };
             e.state.bits |= state::FINISHED;
-            let hs = lookup_and_delete::<_, HttpState>(&self.ebpf, "HTTP", &key)?;
+            let hs = http.lookup_and_delete(&key)?;
             crate::conn::finish(&key, &e.state, hs.as_ref(), now, &mut |ev| events.push(ev));
             self.timerless.conns_ended += 1;
             self.timerless.http_deleted += u64::from(hs.is_some());
@@ -788,75 +790,6 @@ impl Live {
         }
         Ok(events)
     }
-}
-
-/// `BPF_MAP_LOOKUP_AND_DELETE_ELEM` on a hash map (kernel 5.14; aya has it only for queues
-/// and stacks): the value at the moment it was deleted, or None when the key is not there.
-fn lookup_and_delete<K: aya::Pod, V: aya::Pod>(
-    ebpf: &Ebpf,
-    name: &'static str,
-    key: &K,
-) -> Result<Option<V>, LiveError> {
-    use std::os::fd::{AsFd, AsRawFd};
-    let err = |source| LiveError::Map { map: name, source };
-    let map = match ebpf.map(name) {
-        Some(Map::HashMap(d) | Map::LruHashMap(d)) => d,
-        _ => return Err(err(MapError::InvalidName { name: name.into() })),
-    };
-    let info = map.info().map_err(err)?;
-    let (k, v) = (size_of::<K>(), size_of::<V>());
-    if info.key_size() as usize != k {
-        return Err(err(MapError::InvalidKeySize {
-            size: k,
-            expected: info.key_size() as usize,
-        }));
-    }
-    if info.value_size() as usize != v {
-        return Err(err(MapError::InvalidValueSize {
-            size: v,
-            expected: info.value_size() as usize,
-        }));
-    }
-    const BPF_MAP_LOOKUP_AND_DELETE_ELEM: libc::c_long = 21;
-    /// The `map_elem` part of `union bpf_attr`.
-    #[repr(C)]
-    struct MapElemAttr {
-        map_fd: u32,
-        _pad: u32,
-        key: u64,
-        value: u64,
-        flags: u64,
-    }
-    let mut value = std::mem::MaybeUninit::<V>::zeroed();
-    let attr = MapElemAttr {
-        map_fd: map.fd().as_fd().as_raw_fd() as u32,
-        _pad: 0,
-        key: key as *const K as u64,
-        value: value.as_mut_ptr() as u64,
-        flags: 0,
-    };
-    // SAFETY: attr points at a valid bpf_attr prefix; key and value are as large as the
-    // map's key and value (checked above).
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            BPF_MAP_LOOKUP_AND_DELETE_ELEM,
-            &attr as *const MapElemAttr,
-            std::mem::size_of::<MapElemAttr>(),
-        )
-    };
-    if r == 0 {
-        // SAFETY: the kernel wrote a whole value.
-        return Ok(Some(unsafe { value.assume_init() }));
-    }
-    let e = io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::ENOENT) {
-        return Ok(None);
-    }
-    Err(err(MapError::SyscallError(aya::sys::SyscallError {
-        call: "bpf_map_lookup_and_delete_elem",
-        io_error: e,
-    })))
 }
 
 /// A map of the object as its typed view, read-only.
