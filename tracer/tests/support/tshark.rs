@@ -959,24 +959,30 @@ fn http_fields(e: &Http, g: &Http, tol_us: i64) -> Vec<String> {
     out
 }
 
-/// Pairs `exp` with `got` greedily: same key, `time` within `tol`, nearest first.
-fn pair<T, K: PartialEq>(
+/// Pairs `exp` with `got` greedily: same key, `time` within `tol`, nearest first (the first
+/// of `got` on a tie). `got` is grouped by key first: a load of thousands of exchanges
+/// pairs in linear time.
+fn pair<T, K: Eq + std::hash::Hash>(
     exp: &[T],
     got: &[T],
     key: impl Fn(&T) -> K,
     time: impl Fn(&T) -> i64,
     tol: i64,
 ) -> Vec<Option<usize>> {
+    let mut by_key: std::collections::HashMap<K, Vec<usize>> = std::collections::HashMap::new();
+    for (j, g) in got.iter().enumerate() {
+        by_key.entry(key(g)).or_default().push(j);
+    }
     let mut used = vec![false; got.len()];
     exp.iter()
         .map(|e| {
-            let k = key(e);
-            let best = got
-                .iter()
-                .enumerate()
-                .filter(|(j, g)| !used[*j] && key(g) == k && (time(g) - time(e)).abs() <= tol)
-                .min_by_key(|(_, g)| (time(g) - time(e)).abs())
-                .map(|(j, _)| j);
+            let t = time(e);
+            let best = by_key.get(&key(e)).and_then(|js| {
+                js.iter()
+                    .copied()
+                    .filter(|&j| !used[j] && (time(&got[j]) - t).abs() <= tol)
+                    .min_by_key(|&j| (time(&got[j]) - t).abs())
+            });
             if let Some(j) = best {
                 used[j] = true;
             }
