@@ -290,7 +290,15 @@ fn arm_timer(entry: *mut ConnEntry, ns: u64, cfg: &Config) {
     let st = unsafe { &mut (*entry).state };
     if armed {
         st.bits &= !state::NO_TIMER;
-    } else if st.bits & state::NO_TIMER == 0 {
+    } else {
+        refused(st);
+    }
+}
+
+/// Marks the entry as without a timer, counted once per entry.
+#[inline(always)]
+fn refused(st: &mut ConnState) {
+    if st.bits & state::NO_TIMER == 0 {
         st.bits |= state::NO_TIMER;
         count(counter::TIMER_REFUSED);
     }
@@ -319,11 +327,8 @@ unsafe extern "C" fn conn_timer(map: *mut c_void, key: *mut ConnKey, entry: *mut
     match st.on_timer(now, cfg.conn_idle_ns, cfg.conn_linger_ns) {
         TimerVerdict::Rearm(ns) => {
             // SAFETY: the timer of this entry.
-            if unsafe { bpf_timer_start(timer(entry), ns, 0) } != 0
-                && st.bits & state::NO_TIMER == 0
-            {
-                st.bits |= state::NO_TIMER;
-                count(counter::TIMER_REFUSED);
+            if unsafe { bpf_timer_start(timer(entry), ns, 0) } != 0 {
+                refused(st);
             }
             unlock(lock_word);
         }

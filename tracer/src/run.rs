@@ -933,13 +933,13 @@ impl LiveCapture {
         let mut links = self.link_events.take();
         // tcpdump's SIGUSR1: the counts so far, on one line of stderr.
         let mut sigusr1 = signal(SignalKind::user_defined1())?;
-        // Connections tracer ended itself (their kernel timer refused), to go after what the
-        // rings hold.
-        let mut ended = Vec::new();
         let mut sweep_failed = false;
         let end = loop {
             let mut stop = None;
             let mut changes = None;
+            // Connections tracer ended itself (their kernel timer refused), to go after what
+            // the rings hold.
+            let mut ended = Vec::new();
             tokio::select! {
                 r = self.rings.readable() => r.context("waiting for the ring buffers")?,
                 _ = tick.tick() => {}
@@ -986,7 +986,7 @@ impl LiveCapture {
             }
             let mut flow = self.deliver(now, stop.is_some())?;
             if flow.is_continue() && !ended.is_empty() {
-                flow = self.sink_events(&std::mem::take(&mut ended))?;
+                flow = self.sink_events(&ended)?;
             }
             if let (Some(at), Some(every)) = (next_stats, self.stats_every) {
                 if std::time::Instant::now() >= at && flow.is_continue() {
@@ -1073,7 +1073,6 @@ impl LiveCapture {
             let d = self.live.dump_tables(now)?;
             // Everything goes: a Break (-c, closed reader) has nothing left to stop.
             let _ = self.deliver(now, true)?;
-            // A Break (-c, closed reader) has nothing left to stop.
             let _ = self.sink_events(&d.events)?;
             dump = Some(d);
         }

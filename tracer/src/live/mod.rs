@@ -658,15 +658,19 @@ impl Live {
             })
     }
 
+    /// The kernel counter `i` (`counter::*`), summed over CPUs; 0 when it cannot be read.
+    fn counter(&self, i: u32) -> u64 {
+        self.ebpf
+            .map("COUNTERS")
+            .and_then(|map| PerCpuArray::<&MapData, u64>::try_from(map).ok())
+            .and_then(|arr| arr.get(&i, 0).ok())
+            .map(|v| v.iter().copied().sum())
+            .unwrap_or(0)
+    }
+
     /// Current kernel counters, summed over CPUs.
     pub fn counters(&self) -> Counters {
-        let Some(map) = self.ebpf.map("COUNTERS") else {
-            return Counters::default();
-        };
-        let Ok(arr) = PerCpuArray::<&MapData, u64>::try_from(map) else {
-            return Counters::default();
-        };
-        let get = |i: u32| -> u64 { arr.get(&i, 0).map(|v| v.iter().copied().sum()).unwrap_or(0) };
+        let get = |i: u32| self.counter(i);
         Counters {
             seen: get(counter::SEEN),
             tcp: get(counter::TCP),
@@ -717,9 +721,10 @@ impl Live {
     /// followed by each one's unanswered HTTP requests. `now` stamps the records.
     pub fn dump_tables(&self, now: u64) -> Result<TableDump, LiveError> {
         let mut dump = TableDump::default();
-        let conns: HashMap<&MapData, ConnKey, ConnEntry> = typed_map_ref(&self.ebpf, "CONNS")?;
         let http: HashMap<&MapData, ConnKey, HttpState> = typed_map_ref(&self.ebpf, "HTTP")?;
-        let mut left: Vec<(ConnKey, ConnEntry)> = conns.iter().filter_map(Result::ok).collect();
+        let mut left: Vec<(ConnKey, ConnEntry)> = Vec::new();
+        RawHash::<ConnKey, ConnEntry>::open(&self.ebpf, "CONNS")?
+            .for_each(|k, e| left.push((*k, *e)))?;
         dump.conns_left = left.len() as u64;
         dump.http_left = http.keys().filter(Result::is_ok).count() as u64;
         left.retain(|(_, e)| e.state.bits & state::FINISHED == 0 && e.state.first_ns != 0);
@@ -743,7 +748,7 @@ impl Live {
         let Some((idle_ns, linger_ns)) = self.conn_times else {
             return Ok(events);
         };
-        let refused = self.counters().timer_refused;
+        let refused = self.counter(counter::TIMER_REFUSED);
         if refused == self.timerless.refused_seen && !self.timerless.pending {
             return Ok(events);
         }
